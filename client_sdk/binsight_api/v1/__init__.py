@@ -1,0 +1,1 @@
+"""Generated gRPC/protobuf code for binsight.v1 (proto/generate.py). Do not edit."""

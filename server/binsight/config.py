@@ -1,0 +1,154 @@
+"""One typed configuration object, read from (lowest to highest precedence) built-in defaults, a
+TOML file, ``BINSIGHT_*`` environment variables and command-line flags.
+
+The file is ``--config PATH``, else ``$BINSIGHT_CONFIG``, else ``binsight.toml`` in the data dir.
+Keys mirror the dataclass fields, sections for the nested groups::
+
+    address = "127.0.0.1:50051"
+    [clusters]
+    join_threshold = 0.85
+    [faces]
+    enabled = true
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import platformdirs
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+
+@dataclass
+class ClusterSettings:
+    join_threshold: float = 0.85  # cosine similarity at or above which a shot joins a cluster
+    noise_threshold: float = 0.5  # below this to every cluster, a shot goes to the noise bucket
+
+
+@dataclass
+class FaceSettings:
+    enabled: bool = True
+    pack: str = "auto"  # "auto": a pack the user installed, else the built-in dlib model
+    detector: str = "hog"  # dlib only: "hog" (fast) or "cnn" (slower, finds more)
+    min_face_px: int = 24
+    min_det_score: float = 0.0
+    extra_samples_per_shot: int = 2  # frames scanned for faces beyond the keyframes
+
+
+@dataclass
+class Config:
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("binsight")))
+    address: str = DEFAULT_ADDRESS
+    scene_model: str = "auto"  # "auto": best installed CLIP pack, else "pixels"
+    models_dir: Path | None = None  # default: <data_dir>/models
+    workers: int = 8  # gRPC worker threads
+    log_level: str = "INFO"
+    clusters: ClusterSettings = field(default_factory=ClusterSettings)
+    faces: FaceSettings = field(default_factory=FaceSettings)
+
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "db"
+
+    @property
+    def media_cache(self) -> Path:
+        """Keyframe JPEGs and thumbnails, one folder per media file."""
+        return self.data_dir / "keyframes"
+
+
+_ENV_PREFIX = "BINSIGHT_"
+
+
+def load_config(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the config: defaults < file < environment < ``overrides`` (parsed flags; ``None``
+    values mean "not given"). Nested keys are dotted: ``{"clusters.join_threshold": 0.9}``."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    env_values = _from_env(environ)
+    flag_values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    data_dir = flag_values.get("data_dir") or env_values.get("data_dir")
+    path = config_file or (Path(environ["BINSIGHT_CONFIG"]) if environ.get("BINSIGHT_CONFIG") else None)
+    if path is None:
+        candidate = Path(data_dir or Config().data_dir) / "binsight.toml"
+        path = candidate if candidate.exists() else None
+    if path is not None:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"config file {path} does not exist")
+        values.update(_flatten(tomllib.loads(Path(path).read_text())))
+    values.update(env_values)
+    values.update(flag_values)
+    return _build(values)
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    out = {}
+    for key, value in environ.items():
+        if key.startswith(_ENV_PREFIX) and key != "BINSIGHT_CONFIG":
+            # BINSIGHT_CLUSTERS__JOIN_THRESHOLD -> clusters.join_threshold
+            out[key[len(_ENV_PREFIX):].lower().replace("__", ".")] = value
+    return out
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _build(values: Mapping[str, Any]) -> Config:
+    config = Config()
+    for dotted, raw in values.items():
+        *parents, name = dotted.split(".")
+        target: Any = config
+        for part in parents:
+            target = getattr(target, part, None)
+            if not dataclasses.is_dataclass(target):
+                raise ValueError(f"unknown configuration section {'.'.join(parents)!r} (from {dotted!r})")
+        fields = {f.name: f for f in dataclasses.fields(target)}
+        if name not in fields:
+            raise ValueError(f"unknown configuration key {dotted!r}")
+        setattr(target, name, _coerce(getattr(target, name), raw, dotted))
+    return config
+
+
+def _coerce(current: Any, raw: Any, key: str) -> Any:
+    """Convert strings from the environment to the type of the default they replace."""
+    if not isinstance(raw, str) or isinstance(current, str):
+        return Path(raw) if isinstance(current, Path) or key.endswith("_dir") else raw
+    try:
+        if isinstance(current, bool):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if isinstance(current, int):
+            return int(raw)
+        if isinstance(current, float):
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"configuration {key}={raw!r} is not a valid {type(current).__name__}") from None
+    return Path(raw)
