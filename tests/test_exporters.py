@@ -1,0 +1,494 @@
+"""Exporters: FCPXML validates against Apple's DTDs; FCP 7 XML, EDL, ALE and OTIO read back through
+OpenTimelineIO's own adapters with names, source ranges and timecodes exactly as exported."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import opentimelineio as otio
+import pytest
+from lxml import etree
+
+from binsight.bins import Bin, BinClip, BinSet, SourceMedia
+from binsight.exporters import (
+    FCPXML_VERSIONS,
+    ExportOptions,
+    available_formats,
+    file_url,
+    get_exporter,
+)
+from binsight.exporters import ale as ale_mod
+from binsight.exporters import fcpxml as fcpxml_mod
+from binsight.exporters import timecode as tc
+
+import exporter_fixtures as fx
+
+DTD_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "fcpxml-dtd"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def export(fmt: str, binset: BinSet, out: Path, **options: object) -> list[Path]:
+    return get_exporter(fmt).write(binset, out, ExportOptions(**options))
+
+
+def clips_by_name(binset: BinSet) -> dict[str, BinClip]:
+    return {c.name: c for b in binset.all_bins() for c in b.clips}
+
+
+def start_frames(media: SourceMedia) -> int:
+    """The file's start timecode as a frame count, straight from OTIO (independent of the helper)."""
+    return int(otio.opentime.from_timecode(media.start_timecode, float(media.frame_rate)).value)
+
+
+def expected_in(clip: BinClip) -> int:
+    return start_frames(clip.media) + clip.start_frame
+
+
+def expected_tc(clip: BinClip, frame: int) -> str:
+    m = clip.media
+    return otio.opentime.to_timecode(
+        otio.opentime.RationalTime(start_frames(m) + frame, float(m.frame_rate)), float(m.frame_rate), m.drop_frame
+    )
+
+
+def url_path(url: str) -> str:
+    return unquote(urlparse(url).path)
+
+
+def assert_same_range(read: otio.schema.Clip, clip: BinClip) -> None:
+    """Source range read back == exported: same start frame, duration, rate and timecode label."""
+    rate = float(clip.media.frame_rate)
+    start = read.source_range.start_time.rescaled_to(rate)
+    assert start.value == expected_in(clip), read.name
+    assert read.source_range.duration.rescaled_to(rate).value == clip.duration_frames, read.name
+    assert otio.opentime.to_timecode(start, rate, clip.media.drop_frame) == expected_tc(clip, clip.start_frame)
+
+
+# ----------------------------------------------------------------------------- registry, options, timecode
+
+
+def test_registry_lists_every_format_and_names_them_on_a_miss() -> None:
+    assert available_formats() == ["ale", "bins_json", "edl", "fcpxml", "otio", "xmeml"]
+    for name in available_formats():
+        exporter = get_exporter(name)
+        assert exporter.format_name == name and exporter.extension.startswith(".")
+    with pytest.raises(KeyError, match="fcpxml"):
+        get_exporter("aaf")
+
+
+def test_register_plugs_in_a_new_format(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import binsight.exporters as exporters
+
+    monkeypatch.setattr(exporters, "_PLUGINS", dict(exporters._PLUGINS))
+    monkeypatch.setattr(exporters, "_LOADED", dict(exporters._LOADED))
+
+    @exporters.register
+    class ShotList(exporters.Exporter):
+        format_name = "shot_list"
+        extension = ".txt"
+
+        def write(self, binset: BinSet, out_dir: Path, options: ExportOptions) -> list[Path]:
+            path = out_dir / f"shots{self.extension}"
+            path.write_text("\n".join(s.clip.name for b in exporters.exported_bins(binset, options)
+                                      for s in exporters.cluster_shots(b)))
+            return [path]
+
+    assert "shot_list" in available_formats()
+    (path,) = get_exporter("shot_list").write(fx.all_rates_binset(), tmp_path, ExportOptions())
+    assert path.read_text().splitlines()[:4] == ["A001 shot s01", "A001 shot s02", "B002 shot s03", "B002 shot s04"]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"fcpxml_version": "1.12"}, {"fcpxml_layout": "bins"}, {"ale_layout": "per_rate"}]
+)
+def test_options_refuse_unknown_values(bad: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        ExportOptions(**bad)
+
+
+def test_default_fcpxml_version_is_newest_resolve_and_final_cut_import() -> None:
+    assert ExportOptions().fcpxml_version == "1.11" == FCPXML_VERSIONS[-1]
+
+
+@pytest.mark.parametrize(
+    "rate, label, frames",
+    [
+        ("23.976", "14:23:11:07", ((14 * 60 + 23) * 60 + 11) * 24 + 7),
+        ("24", "00:00:00:00", 0),
+        ("25", "01:00:00:00", 90000),
+        ("29.97NDF", "01:00:00:00", 108000),
+        ("29.97DF", "01:00:00;00", 107892),  # 108 frame numbers dropped per hour
+        ("29.97DF", "10:00:00;02", 1078922),
+        ("50", "14:23:11:07", ((14 * 60 + 23) * 60 + 11) * 50 + 7),
+        ("59.94DF", "10:00:00;02", 2157842),  # 36 dropped per 10 minutes at 59.94
+    ],
+)
+def test_timecode_round_trips_exactly(rate: str, label: str, frames: int) -> None:
+    frame_rate, drop_frame = fx.RATES[rate]
+    assert tc.timecode_to_frames(label, frame_rate, drop_frame) == frames
+    assert tc.frames_to_timecode(frames, frame_rate, drop_frame) == label
+
+
+def test_drop_frame_flag_wins_over_the_separator() -> None:
+    # A DF source whose label was stored with ':' still counts drop-frame (and vice versa).
+    assert tc.timecode_to_frames("10:00:00:02", Fraction(30000, 1001), True) == 1078922
+    assert tc.timecode_to_frames("01:00:00;00", Fraction(30000, 1001), False) == 108000
+
+
+def test_rational_time_strings_and_fcp7_rates() -> None:
+    assert tc.rational_seconds(1, Fraction(24000, 1001)) == "1001/24000s"
+    assert tc.rational_seconds(3, Fraction(30000, 1001)) == "3003/30000s"
+    assert tc.rational_seconds(0, Fraction(25)) == "0s"
+    assert tc.ntsc_timebase(Fraction(24000, 1001)) == (24, True)
+    assert tc.ntsc_timebase(Fraction(60000, 1001)) == (60, True)
+    assert tc.ntsc_timebase(Fraction(50)) == (50, False)
+    with pytest.raises(ValueError):
+        tc.ntsc_timebase(Fraction(2997, 100))
+
+
+@pytest.mark.parametrize(
+    "path, url",
+    [
+        ("/Volumes/Shoot Day 1/Caméra A/a #1 100%.mov", "file:///Volumes/Shoot%20Day%201/Cam%C3%A9ra%20A/a%20%231%20100%25.mov"),
+        ("C:\\Footage\\日本\\b.mov", "file:///C:/Footage/%E6%97%A5%E6%9C%AC/b.mov"),
+    ],
+)
+def test_file_urls_are_percent_encoded(path: str, url: str) -> None:
+    assert file_url(path) == url
+
+
+# ----------------------------------------------------------------------------- FCPXML
+
+
+def _fcpxml_dtd(version: str) -> etree.DTD:
+    dtd_path = DTD_DIR / fcpxml_mod.dtd_file_name(version)
+    if not dtd_path.is_file():
+        pytest.skip(f"Apple's FCPXML DTD {dtd_path.name} not found in {DTD_DIR}")
+    return etree.DTD(str(dtd_path))
+
+
+@pytest.mark.parametrize("layout", ["events", "keywords"])
+@pytest.mark.parametrize("version", FCPXML_VERSIONS)
+def test_fcpxml_validates_against_apples_dtd(version: str, layout: str, tmp_path: Path) -> None:
+    dtd = _fcpxml_dtd(version)
+    binset = fx.all_rates_binset()
+    (path,) = export("fcpxml", binset, tmp_path, fcpxml_version=version, fcpxml_layout=layout, include_noise=True)
+    doc = etree.parse(str(path))
+    assert dtd.validate(doc), dtd.error_log.filter_from_errors()
+    assert doc.getroot().get("version") == version
+    assert doc.docinfo.xml_version == "1.0" and path.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+
+
+def test_fcpxml_dtd_check_catches_an_invalid_attribute() -> None:
+    # Guards the test above: an attribute the DTD does not declare must fail validation.
+    dtd = _fcpxml_dtd("1.11")
+    root = fcpxml_mod.build(fx.all_rates_binset(), ExportOptions())
+    root.find("resources/asset").set("modDate", "2026-01-01 00:00:00 +0000")
+    assert not dtd.validate(root)
+
+
+@pytest.mark.parametrize("layout", ["events", "keywords"])
+def test_fcpxml_times_sources_and_keywords(layout: str) -> None:
+    binset = fx.all_rates_binset()
+    root = fcpxml_mod.build(binset, ExportOptions(fcpxml_layout=layout))
+    formats = {f.get("id"): f for f in root.iter("format")}
+    assets = {a.get("id"): a for a in root.iter("asset")}
+    expected = clips_by_name(binset)
+    seen = set()
+    for el in root.iter("asset-clip"):
+        clip = expected[el.get("name")]
+        seen.add(clip.shot_id)
+        media = clip.media
+        frame = 1 / clip.media.frame_rate  # exact Fraction seconds
+        asset = assets[el.get("ref")]
+        fmt = formats[asset.get("format")]
+        assert Fraction(fmt.get("frameDuration")[:-1]) == frame
+        assert (int(fmt.get("width")), int(fmt.get("height"))) == (media.width, media.height)
+        assert Fraction(asset.get("start")[:-1]) == start_frames(media) * frame
+        assert Fraction(asset.get("duration")[:-1]) == media.duration_frames * frame
+        assert url_path(asset.find("media-rep").get("src")) == media.path
+        assert Fraction(el.get("start")[:-1]) == expected_in(clip) * frame
+        assert Fraction(el.get("duration")[:-1]) == clip.duration_frames * frame
+        assert el.get("tcFormat") == ("DF" if media.drop_frame else "NDF")
+        keywords = {k.get("value") for k in el.findall("keyword")}
+        markers = [Fraction(m.get("start")[:-1]) / frame for m in el.findall("marker")]
+        assert markers == [start_frames(media) + k for k in sorted(set(clip.keyframes))]
+        if clip.shot_id == "s02":
+            assert keywords == {"Kitchen dawn", "Alice"}  # the comma would split the keyword list
+    assert "s12" not in seen  # noise is left out unless asked for
+    assert seen == {f"s{i:02d}" for i in range(1, 12)}
+    if layout == "events":
+        assert [e.get("name") for e in root.iter("event")] == ["Kitchen, dawn", "Street", "Night"]
+    else:
+        (event,) = root.iter("event")
+        assert [f.get("name") for f in event.iter("collection-folder")] == ["Kitchen dawn", "Street", "Night"]
+        folder = event.find("collection-folder")
+        assert [k.get("name") for k in folder.iter("keyword-collection")] == ["Kitchen dawn", "Alice"]
+
+
+# ----------------------------------------------------------------------------- FCP 7 XML
+
+
+def test_xmeml_reads_back_through_otio_fcp_xml(tmp_path: Path) -> None:
+    binset = fx.all_rates_binset()
+    (path,) = export("xmeml", binset, tmp_path)
+    result = otio.adapters.read_from_file(str(path), adapter_name="fcp_xml")
+    timelines = {t.name: t for t in result}
+    expected = {
+        "Kitchen, dawn (23.976)": ["s01", "s02"],
+        "Kitchen, dawn (24)": ["s03", "s04"],
+        "Alice": ["s02", "s05"],
+        "Street (25)": ["s06"],
+        "Street (50)": ["s07"],
+        "Night (29.97DF)": ["s08", "s09"],
+        "Night (29.97NDF)": ["s10"],
+        "Night (59.94DF)": ["s11"],
+    }
+    assert sorted(timelines) == sorted(expected)
+    by_id = {c.shot_id: c for b in binset.all_bins() for c in b.clips}
+    for name, shot_ids in expected.items():
+        read = list(timelines[name].find_clips())
+        assert [c.name for c in read] == [by_id[s].name for s in shot_ids]
+        for r, shot_id in zip(read, shot_ids):
+            clip = by_id[shot_id]
+            assert_same_range(r, clip)
+            ref = r.media_reference
+            assert url_path(ref.target_url) == clip.media.path
+            assert ref.target_url.isascii() and " " not in ref.target_url
+            assert ref.available_range.start_time.value == start_frames(clip.media)
+            assert ref.available_range.duration.value == clip.media.duration_frames
+
+
+def test_xmeml_nests_bins_with_subclip_ranges_and_sequences_have_format(tmp_path: Path) -> None:
+    binset = fx.all_rates_binset()
+    (path,) = export("xmeml", binset, tmp_path, include_noise=True)
+    root = etree.parse(str(path)).getroot()
+    assert root.tag == "xmeml" and root.get("version") == "5"
+    top = root.findall("project/children/bin")
+    assert [b.findtext("name") for b in top] == ["Kitchen, dawn", "Street", "Night", "Noise"]
+    alice = top[0].find("children/bin")
+    assert alice.findtext("name") == "Alice"
+    assert [c.findtext("name") for c in alice.findall("children/clip")] == ["A001 shot s02", "A001 shot s05"]
+    expected = clips_by_name(binset)
+    for el in root.iter("clip"):
+        clip = expected[el.findtext("name")]
+        assert (int(el.findtext("in")), int(el.findtext("out"))) == (clip.start_frame, clip.end_frame)
+        timecode = el.find("file/timecode")
+        assert timecode.findtext("string") == expected_tc(clip, 0)
+        assert int(timecode.findtext("frame")) == start_frames(clip.media)
+        assert timecode.findtext("displayformat") == ("DF" if clip.media.drop_frame else "NDF")
+        assert timecode.findtext("reel/name") == (clip.media.reel or Path(clip.media.name).stem)
+        assert el.find("file/media/video/samplecharacteristics/width").text == str(clip.media.width)
+    for seq in root.iter("sequence"):
+        assert seq.find("media/video/format/samplecharacteristics/rate/timebase") is not None
+
+
+# ----------------------------------------------------------------------------- EDL
+
+
+EDL_FILES = {
+    "01_Kitchen_dawn_23.976.edl": ["s01", "s02", "s05"],  # s05 comes from the Alice sub-bin
+    "01_Kitchen_dawn_24.edl": ["s03", "s04"],
+    "02_Street_25.edl": ["s06"],
+    "02_Street_50.edl": ["s07"],
+    "03_Night_29.97DF.edl": ["s08", "s09"],
+    "03_Night_29.97NDF.edl": ["s10"],
+    "03_Night_59.94DF.edl": ["s11"],
+}
+EVENT = re.compile(r"^(\d{3})  (\S{1,8}) +V +C +(\S+) (\S+) (\S+) (\S+)$")
+
+
+def _read_edl(path: Path, media: SourceMedia) -> otio.schema.Timeline:
+    return otio.adapters.read_from_file(str(path), adapter_name="cmx_3600", rate=float(media.frame_rate))
+
+
+def test_edl_one_per_cluster_and_rate_reads_back_exactly(tmp_path: Path) -> None:
+    binset = fx.all_rates_binset()
+    written = export("edl", binset, tmp_path)
+    assert sorted(p.name for p in written) == sorted([*EDL_FILES, "edl_reels.csv"])
+    by_id = {c.shot_id: c for b in binset.all_bins() for c in b.clips}
+    with (tmp_path / "edl_reels.csv").open(encoding="utf-8") as f:
+        reel_map = {row["EDL Reel"]: row for row in csv.DictReader(f)}
+    for file_name, shot_ids in EDL_FILES.items():
+        path = tmp_path / file_name
+        clips = [by_id[s] for s in shot_ids]
+        media = clips[0].media
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        assert lines[1] == ("FCM: DROP FRAME" if media.drop_frame else "FCM: NON-DROP FRAME")
+        assert "FROM CLIP:" not in text and "FROM FILE:" not in text  # Premiere names those UNKNOWN
+        timeline = _read_edl(path, media)
+        read = list(timeline.find_clips())
+        assert [c.name for c in read] == [c.media.name for c in clips]
+        events = [EVENT.match(line).groups() for line in lines if EVENT.match(line)]
+        assert [int(e[0]) for e in events] == list(range(1, len(clips) + 1))
+        record = otio.opentime.from_timecode("01:00:00:00" if not media.drop_frame else "01:00:00;00",
+                                             float(media.frame_rate)).value
+        for r, clip, event in zip(read, clips, events):
+            assert_same_range(r, clip)
+            assert event[2:4] == (expected_tc(clip, clip.start_frame), expected_tc(clip, clip.end_frame))
+            rec_in = otio.opentime.from_timecode(event[4], float(media.frame_rate)).value
+            assert rec_in == record  # laid end to end from 01:00:00:00
+            record += clip.duration_frames
+            reel = r.metadata["cmx_3600"]["reel"]
+            assert len(reel) <= 8
+            real_reel = clip.media.reel or Path(clip.media.name).stem
+            if reel != real_reel:
+                assert reel_map[reel]["Reel"] == real_reel and reel_map[reel]["Source File"] == clip.media.path
+            assert f"SOURCE FILE: {clip.media.path}" in r.metadata["cmx_3600"]["comments"]
+        assert all(isinstance(item, otio.schema.Clip) for item in timeline.tracks[0])  # no gaps
+    # A minute boundary in drop-frame: ;00 and ;01 are skipped.
+    assert "10:00:59;22 10:01:01;04" in (tmp_path / "03_Night_29.97DF.edl").read_text()
+    assert {r["Reel"] for r in reel_map.values()} == {fx.LONG_REEL, "D004 prise été #1", "F006 TAPE 2"}
+
+
+def test_edl_splits_at_999_events(tmp_path: Path) -> None:
+    binset = fx.large_binset(1200)
+    written = export("edl", binset, tmp_path)
+    assert [p.name for p in written] == ["01_Crowd.edl", "01_Crowd_part2.edl", "edl_reels.csv"]
+    clips = binset.bins[0].clips
+    first, second = (list(_read_edl(p, clips[0].media).find_clips()) for p in written[:2])
+    assert (len(first), len(second)) == (999, 201)
+    for r, clip in zip(first + second, clips):
+        assert_same_range(r, clip)
+    part2 = written[1].read_text().splitlines()
+    events = [EVENT.match(line).groups() for line in part2 if EVENT.match(line)]
+    assert events[0][0] == "001" and events[-1][0] == "201"
+    assert events[0][4] == "01:00:00:00"
+    assert part2[0].startswith("TITLE: Big - Crowd part2")
+
+
+def test_edl_refuses_two_reels_that_shorten_alike(tmp_path: Path) -> None:
+    from binsight.exporters.edl import edl_reel
+
+    first_seen: dict[str, str] = {}
+    for i in range(5000):  # a 16-bit hash collides well within 5,000 names
+        reel = f"CAMERA_ROLL_{i:04d}"
+        if edl_reel(reel) in first_seen:
+            clash = (first_seen[edl_reel(reel)], reel)
+            break
+        first_seen[edl_reel(reel)] = reel
+    a, b = (fx.media(f"M{n}", "25", reel=r) for n, r in enumerate(clash))
+    binset = BinSet("p", [Bin("b", "Scene", "scene", clips=[fx.shot("1", a, 0, 5), fx.shot("2", b, 0, 5)])])
+    with pytest.raises(ValueError, match="same 8-character EDL reel"):
+        export("edl", binset, tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# ----------------------------------------------------------------------------- ALE
+
+
+ALE_COLUMNS = ["Name", "Tracks", "Start", "End", "Tape", "Source File", "Cluster", "Sub-bins", "Characters",
+               "Score", "Shot ID"]
+
+
+NTSC_LABELS = {Fraction(24000, 1001): "23.976", Fraction(30000, 1001): "29.97", Fraction(60000, 1001): "59.94"}
+
+
+def _read_ale(path: Path) -> otio.schema.SerializableCollection:
+    return otio.adapters.read_from_file(str(path), adapter_name="ale")
+
+
+@pytest.mark.parametrize("layout", ["per_cluster", "single"])
+def test_ale_reads_back_through_otio_ale(layout: str, tmp_path: Path) -> None:
+    binset = fx.all_rates_binset()
+    written = export("ale", binset, tmp_path, ale_layout=layout, include_noise=True)
+    expected = clips_by_name(binset)
+    cluster_of = {c.shot_id: b.name for b in binset.bins for sub in [b, *b.children] for c in sub.clips}
+    seen: list[str] = []
+    for path in written:
+        collection = _read_ale(path)
+        header, columns = collection.metadata["ALE"]["header"], list(collection.metadata["ALE"]["columns"])
+        assert columns == ALE_COLUMNS + (["Bin"] if layout == "single" else [])
+        assert all(len(c) <= ale_mod.MAX_CUSTOM_HEADING for c in columns[6:])
+        assert header["FIELD_DELIM"] == "TABS"
+        clips = [expected[c.name] for c in collection]
+        rate = clips[0].media.frame_rate
+        assert {(c.media.frame_rate, c.media.drop_frame) for c in clips} == {(rate, clips[0].media.drop_frame)}
+        assert header["FPS"] == NTSC_LABELS.get(rate, str(rate))
+        assert {ale_mod.video_format(c.media) for c in clips} == {header["VIDEO_FORMAT"]}
+        for r, clip in zip(collection, clips):
+            seen.append(clip.shot_id)
+            assert_same_range(r, clip)
+            cells = r.metadata["ALE"]
+            assert cells["Tape"] == (clip.media.reel or Path(clip.media.name).stem)  # never shortened
+            assert r.media_reference.target_url == clip.media.path
+            assert cells["Cluster"] == cluster_of[clip.shot_id]
+            if layout == "single":
+                assert cells["Bin"] == cells["Cluster"]
+            if clip.shot_id == "s02":
+                assert cells["Sub-bins"] == "Alice" and cells["Characters"] == "Alice"
+    assert sorted(seen) == [f"s{i:02d}" for i in range(1, 13)]  # every shot once, noise included
+    if layout == "single":
+        assert {p.name for p in written} == {
+            "Binsight_Test_ete_23.976_1080.ale", "Binsight_Test_ete_24_1080.ale", "Binsight_Test_ete_25_1080.ale",
+            "Binsight_Test_ete_50_720.ale", "Binsight_Test_ete_29.97DF_1080.ale",
+            "Binsight_Test_ete_29.97NDF_1080.ale", "Binsight_Test_ete_59.94DF_1080.ale"}
+
+
+# ----------------------------------------------------------------------------- OTIO
+
+
+@pytest.mark.parametrize("include_noise", [False, True])
+def test_otio_collections_read_back(include_noise: bool, tmp_path: Path) -> None:
+    binset = fx.all_rates_binset()
+    (path,) = export("otio", binset, tmp_path, include_noise=include_noise)
+    root = otio.adapters.read_from_file(str(path), adapter_name="otio_json")
+    assert isinstance(root, otio.schema.SerializableCollection) and root.name == binset.project
+    names = ["Kitchen, dawn", "Street", "Night"] + (["Noise"] if include_noise else [])
+    assert [c.name for c in root] == names
+
+    def check(collection: otio.schema.SerializableCollection, bin_) -> None:
+        clips = [c for c in collection if isinstance(c, otio.schema.Clip)]
+        subs = [c for c in collection if isinstance(c, otio.schema.SerializableCollection)]
+        assert [c.name for c in clips] == [c.name for c in bin_.clips]
+        assert [s.name for s in subs] == [b.name for b in bin_.children]
+        for r, clip in zip(clips, bin_.clips):
+            assert_same_range(r, clip)
+            assert r.source_range.start_time.rate == float(clip.media.frame_rate)
+            ref = r.media_reference
+            assert url_path(ref.target_url) == clip.media.path
+            assert ref.available_range.start_time.value == start_frames(clip.media)
+            assert ref.available_range.duration.value == clip.media.duration_frames
+            assert [m.marked_range.start_time.value for m in r.markers] == [
+                start_frames(clip.media) + k for k in sorted(set(clip.keyframes))]
+            assert r.metadata["binsight"]["frame_rate"] == f"{clip.media.frame_rate.numerator}/" \
+                                                           f"{clip.media.frame_rate.denominator}"
+        for s, b in zip(subs, bin_.children):
+            check(s, b)
+
+    for collection, bin_ in zip(root, binset.bins):
+        check(collection, bin_)
+
+
+# ----------------------------------------------------------------------------- bins.json
+
+
+def test_bins_json_has_frames_and_timecodes(tmp_path: Path) -> None:
+    binset = fx.all_rates_binset()
+    (path,) = export("bins_json", binset, tmp_path, include_noise=True)
+    assert path.name == "bins.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert [b["name"] for b in doc["bins"]] == ["Kitchen, dawn", "Street", "Night", "Noise"]
+    assert doc["bins"][0]["children"][0]["name"] == "Alice"
+    media = {m["media_id"]: m for m in doc["media"]}
+    assert media["E005"]["frame_rate"] == "30000/1001" and media["E005"]["start_timecode"] == "10:00:00;02"
+    expected = clips_by_name(binset)
+    shots = [s for b in doc["bins"] for bin_ in [b, *b["children"]] for s in bin_["shots"]]
+    for s in shots:
+        clip = expected[s["name"]]
+        assert (s["source_in_frame"], s["source_out_frame"]) == (clip.start_frame, clip.end_frame)
+        assert s["source_in_timecode"] == expected_tc(clip, clip.start_frame)
+        assert s["source_out_timecode"] == expected_tc(clip, clip.end_frame)
+        assert [k["frame"] for k in s["keyframes"]] == sorted(set(clip.keyframes))
+        assert s["characters"] == list(clip.characters) and s["score"] == clip.score
+    last = next(s for s in shots if s["shot_id"] == "s04")  # ends on the file's last frame
+    assert last["source_out_frame"] == media["B002"]["duration_frames"] == 500
+    assert last["source_out_timecode"] == "00:00:20:20"
