@@ -8,10 +8,48 @@ normalised vectors below which the backend judges two faces to be the same perso
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Detection gates and the small-face budget, shared by every backend.
+
+    Editors' wide shots hold faces of 30-50 px, below what most detectors see at native size
+    (dlib HOG: ~64 px), so a backend rescales the image by ``detection_scale`` before detecting:
+    up far enough that a ``min_face_px`` face reaches the detector's smallest size, but never past
+    ``max_detect_pixels`` scanned pixels, which bounds time and memory per frame. The default
+    budget is a 1080p frame doubled: enough for 32 px faces in 1080p with HOG; 4K frames are
+    scanned at native size (smallest face ~64 px). Detector cost grows with pixels scanned, so
+    tiling an upscaled frame would cost the same as scanning it whole: the budget is the knob.
+    """
+
+    #: Faces whose box is shorter than this (source pixels) are dropped: below ~32 px the
+    #: embedding is mostly interpolation and clusters poorly.
+    min_face_px: int = 32
+    #: Detector score gate. Scores are backend-specific (dlib HOG: SVM margin, dlib CNN and the
+    #: ONNX detectors: confidence), so None means the backend's own calibrated default.
+    min_det_score: float | None = None
+    #: dlib only: 'hog' (fast, frontal faces) or 'cnn' (MMOD: more poses, but 30-40x slower than
+    #: HOG at the same scale on CPU, see bench/faces.py; pair it with a larger min_face_px).
+    detector: Literal["hog", "cnn"] = "hog"
+    #: Upper bound on pixels the detector scans per image after rescaling.
+    max_detect_pixels: int = 4 * 1920 * 1080
+
+    def detection_scale(self, height: int, width: int, smallest_detectable_px: float) -> float:
+        """Factor to resize an image by so ``min_face_px`` faces become detectable, within budget.
+
+        Below 1 when faces of ``min_face_px`` are findable in a smaller image (cheaper) or when the
+        image alone exceeds the budget (then the smallest face found is larger than asked).
+        """
+        wanted = smallest_detectable_px / self.min_face_px
+        allowed = math.sqrt(self.max_detect_pixels / float(height * width))
+        return min(wanted, allowed)
 
 
 @dataclass(frozen=True)
