@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from binsight.media.shots import FrameStats
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,12 @@ class Boundary:
     end_frame: int
     kind: str  # "cut" | "fade" | "dissolve" | "black"
 
+    @property
+    def frame(self) -> int:
+        """The frame this boundary is reported at (scored against truth): the middle of the
+        transition; for a cut ``(N-1, N)`` that is ``N``, the first frame of the new shot."""
+        return (self.start_frame + self.end_frame + 1) // 2
+
 
 @dataclass
 class Detection:
@@ -83,6 +93,8 @@ class Detection:
     frames_decoded: int
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Per-frame scalars of the detection pass; keyframe choice reads them instead of re-analysing.
+    frame_stats: FrameStats | None = None
 
 
 @dataclass

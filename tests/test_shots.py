@@ -1,0 +1,196 @@
+"""detect_shots(): hand-checked truth on real footage, then one synthetic clip per behaviour.
+
+Scoring follows truth.json: a truth span is found when at least one reported boundary frame
+(``Boundary.frame``, the middle of the transition; the first frame of the new shot for a cut)
+falls inside it; every reported frame outside all spans is a false positive.
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import media_factory as mf
+from binsight.errors import Cancelled
+from binsight.media.probe import probe
+from binsight.media.shots import DetectorConfig, detect_shots
+from binsight.media.types import Detection
+
+SHARED = ["testvideo.mp4", "counter.mp4", "issue-134-rotate.mp4", "short_hamilton_clip.mp4"]
+
+
+def _detect(path: Path, config: DetectorConfig | None = None) -> Detection:
+    return detect_shots(str(path), probe(str(path)), config)
+
+
+def _spans(detection: Detection) -> list[tuple[int, int]]:
+    return [(s.start_frame, s.end_frame) for s in detection.shots]
+
+
+@pytest.fixture(scope="module")
+def shared_detections() -> dict[str, Detection]:
+    return {name: _detect(mf.shared_media(name)) for name in SHARED}
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_truth_every_boundary_found_no_false_positive(
+        name: str, shared_detections: dict[str, Detection]) -> None:
+    truth = mf.shared_truth()[name]
+    detection = shared_detections[name]
+    reported = [b.frame for b in detection.boundaries]
+    spans = truth["boundaries"]
+    missed = [s for s in spans if not any(s[0] <= f <= s[1] for f in reported)]
+    false_positives = [f for f in reported if not any(a <= f <= b for a, b in spans)]
+    assert (missed, false_positives) == ([], [])
+    assert detection.frames_decoded == truth["frames"]
+    assert (detection.truncated, detection.warnings) == (False, [])
+
+
+@pytest.mark.parametrize("name", ["counter.mp4", "issue-134-rotate.mp4",
+                                  "short_hamilton_clip.mp4"])
+def test_hard_cut_clips_give_exact_content_shots(
+        name: str, shared_detections: dict[str, Detection]) -> None:
+    truth = mf.shared_truth()[name]
+    assert _spans(shared_detections[name]) == [tuple(s) for s in truth["content_shots"]]
+
+
+def test_testvideo_shots_leave_out_black_and_the_dissolve(
+        shared_detections: dict[str, Detection]) -> None:
+    detection = shared_detections["testvideo.mp4"]
+    # Truth: [30,179] [211,359] [393,529] [558,695]. Frames 393 and 693-695 have the same mean
+    # luma as frames truth calls black, so no single black level can match every edge.
+    assert _spans(detection) == [(30, 179), (211, 359), (394, 528), (558, 692)]
+    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+        (29, 30, "cut"), (179, 240, "fade"), (330, 423, "fade"), (528, 558, "dissolve"),
+        (663, 693, "fade")]
+    assert detection.black_spans == [(0, 29), (180, 210), (360, 393), (693, 719)]
+
+
+def test_times_come_from_pts_relative_to_first_frame(
+        shared_detections: dict[str, Detection]) -> None:
+    hamilton = shared_detections["short_hamilton_clip.mp4"].shots
+    # Frame 20 of a 29.97 fps clip whose first frame sits at PTS 0.852 s starts 20/29.97 s in.
+    assert hamilton[1].start_s == pytest.approx(20 * 100 / 2997, abs=1e-4)
+    assert hamilton[3].end_s == pytest.approx(275 * 100 / 2997, abs=1e-4)
+    counter = shared_detections["counter.mp4"].shots
+    assert [(s.start_s, s.end_s) for s in counter] == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
+
+
+def test_handheld_shot_is_moving_not_cut(shared_detections: dict[str, Detection]) -> None:
+    shots = shared_detections["short_hamilton_clip.mp4"].shots
+    assert [s.moving for s in shots] == [False, True, True, False]
+
+
+# --- synthetic clips: one behaviour each ---------------------------------------------------------
+
+A, B, C = mf.texture(1), mf.texture(2), mf.texture(3)
+
+
+def test_cut_fade_through_white_and_dissolve(tmp_path: Path) -> None:
+    frames = itertools.chain(
+        mf.still(A, 20),                       # 0-19
+        mf.still(B, 20),                       # 20-39 (hard cut at 20)
+        mf.fade(B, 8, to=255),                 # 40-47 fade out to white
+        mf.solid(255, 6),                      # 48-53 white
+        mf.fade(C, 8, to=255, fade_in=True),   # 54-61 fade in
+        mf.still(C, 20),                       # 62-81
+        mf.dissolve(C, A, 12),                 # 82-93 mixed frames
+        mf.still(A, 20))                       # 94-113
+    detection = _detect(mf.encode(tmp_path / "mix.mp4", frames))
+    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+        (19, 20, "cut"), (39, 62, "fade"), (81, 94, "dissolve")]
+    assert _spans(detection) == [(0, 19), (20, 47), (54, 81), (94, 113)]
+    assert detection.black_spans == [(48, 53)]
+
+
+def test_pan_is_one_moving_shot(tmp_path: Path) -> None:
+    frames = itertools.chain(mf.still(A, 15), mf.pan(9, 60, step=3), mf.still(B, 15))
+    detection = _detect(mf.encode(tmp_path / "pan.mp4", frames))
+    assert _spans(detection) == [(0, 14), (15, 74), (75, 89)]
+    assert [s.moving for s in detection.shots] == [False, True, False]
+
+
+def test_black_gap_with_hard_edges_is_not_a_shot(tmp_path: Path) -> None:
+    frames = itertools.chain(mf.solid(0, 10), mf.still(A, 20), mf.solid(0, 12), mf.still(B, 20),
+                             mf.solid(0, 5))
+    detection = _detect(mf.encode(tmp_path / "gaps.mp4", frames))
+    assert _spans(detection) == [(10, 29), (42, 61)]
+    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+        (9, 10, "cut"), (29, 42, "black"), (61, 62, "cut")]
+    assert detection.black_spans == [(0, 9), (30, 41), (62, 66)]
+
+
+def test_min_shot_length_and_sensitivity(tmp_path: Path) -> None:
+    grey_a = np.full_like(A, 120)
+    grey_b = np.full_like(A, 140)  # a subtle cut between two flat greys
+    frames = itertools.chain(mf.still(A, 20), mf.still(B, 3), mf.still(A, 20),
+                             mf.still(grey_a, 20), mf.still(grey_b, 20))
+    path = mf.encode(tmp_path / "flash.mp4", frames)
+    default = _detect(path)
+    # The 3-frame flash of B is shorter than min_shot_frames: no shot, no cut.
+    assert _spans(default) == [(0, 42), (43, 62), (63, 82)]
+    assert _spans(_detect(path, DetectorConfig(min_shot_frames=2))) == [
+        (0, 19), (20, 22), (23, 42), (43, 62), (63, 82)]
+    assert _spans(_detect(path, DetectorConfig(cut_threshold=20.0))) == [(0, 42), (43, 82)]
+
+
+def test_rotation_does_not_change_detection(tmp_path: Path) -> None:
+    frames = list(itertools.chain(mf.still(A, 12), mf.pan(4, 20), mf.still(C, 12)))
+    upright = _detect(mf.encode(tmp_path / "upright.mp4", frames))
+    rotated = _detect(mf.encode(tmp_path / "rotated.mp4", frames, rotation=90))
+    assert _spans(rotated) == _spans(upright) == [(0, 11), (12, 31), (32, 43)]
+
+
+def test_ten_bit_source_matches_eight_bit(tmp_path: Path) -> None:
+    if not mf.has_encoder("libx265"):
+        pytest.skip("bundled FFmpeg has no libx265 encoder for a 10-bit source")
+    frames = list(itertools.chain(mf.still(A, 12), mf.fade(A, 6), mf.solid(0, 4),
+                                  mf.still(B, 12)))
+    ten = _detect(mf.encode(tmp_path / "ten.mp4", frames, codec="libx265", pix_fmt="yuv420p10le"))
+    eight = _detect(mf.encode(tmp_path / "eight.mp4", frames))
+    assert _spans(ten) == _spans(eight) == [(0, 17), (22, 33)]
+
+
+def test_progress_and_cancel(tmp_path: Path) -> None:
+    path = mf.encode(tmp_path / "p.mp4", itertools.chain(mf.still(A, 30), mf.still(B, 30)))
+    info = probe(str(path))
+    calls: list[tuple[int, int, int]] = []
+    detect_shots(str(path), info, progress=lambda *args: calls.append(args))
+    assert calls[0] == (1, 60, 1) and calls[-1] == (60, 60, 2)
+    assert [c[0] for c in calls] == [1, 26, 51, 60]
+    with pytest.raises(Cancelled):
+        detect_shots(str(path), info, cancelled=lambda: True)
+
+
+def test_corrupt_frames_mid_stream_are_skipped_with_warning(tmp_path: Path) -> None:
+    frames = itertools.chain(mf.still(A, 40), mf.pan(5, 40, step=2), mf.still(C, 40))
+    clean = mf.encode(tmp_path / "clean.mp4", frames, options={"g": "10"})
+    damaged = mf.corrupt(clean, tmp_path / "damaged.mp4", at=0.5, length=1500)
+    detection = _detect(damaged)
+    assert detection.warnings, "damage must be reported"
+    assert 100 <= detection.frames_decoded <= 120
+    assert detection.shots[0].start_frame == 0 and detection.shots[-1].end_frame > 100
+
+
+def test_truncated_file_keeps_what_decoded(tmp_path: Path) -> None:
+    frames = itertools.chain(mf.still(A, 30), mf.still(B, 30), mf.still(C, 30))
+    whole = mf.encode(tmp_path / "whole.mp4", frames, container_options={"movflags": "faststart"})
+    cut = mf.truncate(whole, tmp_path / "cut.mp4", keep=0.6)
+    info = probe(str(cut))
+    assert info.frame_count == 90  # the header still promises every frame
+    detection = detect_shots(str(cut), info)
+    assert detection.truncated is True
+    assert any("truncated" in w for w in detection.warnings)
+    assert 30 < detection.frames_decoded < 90
+    assert _spans(detection)[0] == (0, 29)
+
+
+def test_fractional_rate_times_are_exact_multiples(tmp_path: Path) -> None:
+    path = mf.encode(tmp_path / "ntsc.mp4", itertools.chain(mf.still(A, 10), mf.still(B, 10)),
+                     fps=Fraction(24000, 1001))
+    shots = _detect(path).shots
+    assert shots[1].start_s == pytest.approx(10 * 1001 / 24000, abs=1e-9)
