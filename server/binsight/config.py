@@ -32,18 +32,26 @@ DEFAULT_ADDRESS = "127.0.0.1:50051"
 
 @dataclass
 class ClusterSettings:
-    join_threshold: float = 0.85  # cosine similarity at or above which a shot joins a cluster
-    noise_threshold: float = 0.5  # below this to every cluster, a shot goes to the noise bucket
+    """Cosine thresholds of online assignment. None: the value calibrated for the active scene
+    model (CLIP: join 0.85 / noise 0.5, the seed design; pixels: 0.8 / 0.35, from
+    bench/clusters.py), since a cosine means different things in different embedding spaces."""
+
+    join_threshold: float | None = None  # at or above: the shot joins the cluster
+    noise_threshold: float | None = None  # below this to every cluster: the noise bucket
+    merge_threshold: float | None = None  # recluster: average-linkage similarity to stop merging
 
 
 @dataclass
 class FaceSettings:
+    """See ``faces.base.FaceConfig`` for what the detection settings mean."""
+
     enabled: bool = True
     pack: str = "auto"  # "auto": a pack the user installed, else the built-in dlib model
     detector: str = "hog"  # dlib only: "hog" (fast) or "cnn" (slower, finds more)
-    min_face_px: int = 24
-    min_det_score: float = 0.0
-    extra_samples_per_shot: int = 2  # frames scanned for faces beyond the keyframes
+    min_face_px: int = 32
+    min_det_score: float | None = None  # None: the backend's calibrated default
+    max_detect_pixels: int = 4 * 1920 * 1080
+    extra_samples_per_shot: int = 4  # frames scanned for faces beyond the keyframes
 
 
 @dataclass
@@ -136,6 +144,11 @@ def _build(values: Mapping[str, Any]) -> Config:
 
 def _coerce(current: Any, raw: Any, key: str) -> Any:
     """Convert strings from the environment to the type of the default they replace."""
+    if current is None and isinstance(raw, str):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"configuration {key}={raw!r} is not a number") from None
     if not isinstance(raw, str) or isinstance(current, str):
         return Path(raw) if isinstance(current, Path) or key.endswith("_dir") else raw
     try:

@@ -17,6 +17,8 @@ from typing import Any, Iterable, Mapping
 import lancedb
 import pyarrow as pa
 
+from .errors import Conflict
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -83,8 +85,8 @@ def in_list(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({', '.join(quote(v) for v in values)})"
 
 
-class SchemaMismatch(RuntimeError):
-    pass
+class SchemaMismatch(Conflict):
+    """The database was written by a Binsight with another schema version."""
 
 
 class Store:
@@ -119,8 +121,18 @@ class Store:
             )
 
     def _remove_uncommitted(self) -> None:
-        """Drop rows of files whose ingest never reached its media row (a crash mid-write)."""
-        committed = set(self.read("media", columns=["media_id"]).column("media_id").to_pylist())
+        """Drop rows of files whose ingest never reached its media row (a crash mid-write), and
+        older versions of a file whose replacement committed but was not yet retired."""
+        media = self.read("media", columns=["media_id", "path", "ingested_at"]).to_pylist()
+        newest: dict[str, dict] = {}
+        for row in media:
+            if row["path"] not in newest or row["ingested_at"] > newest[row["path"]]["ingested_at"]:
+                newest[row["path"]] = row
+        for row in media:
+            if newest[row["path"]] is not row:
+                log.warning("retiring superseded media version", extra={"media_id": row["media_id"]})
+                self.delete_media(row["media_id"])
+        committed = {row["media_id"] for row in newest.values()}
         for name in _MEDIA_CHILDREN:
             ids = set(self.read(name, columns=["media_id"]).column("media_id").to_pylist())
             orphans = ids - committed
@@ -165,16 +177,16 @@ class Store:
 
     # -- the one multi-table write ------------------------------------------------------------------
     def commit_media(self, media: Mapping[str, Any], children: Mapping[str, list[Mapping[str, Any]]],
-                     replaces: str | None = None) -> None:
+                     replaces: Iterable[str] = ()) -> None:
         """Write a file's rows, then its media row (the commit marker), then retire ``replaces``
-        (the media id of the file's previous version), so a crash at any point leaves either the
-        old version or the new one, never a mix."""
+        (media ids of the file's previous versions), so a crash at any point leaves the old
+        version, the new one, or both whole (``_remove_uncommitted`` keeps the newest), never a mix."""
         with self._lock:
             for name in _MEDIA_CHILDREN:
                 self.add(name, children.get(name, []))
             self.add("media", [media])
-            if replaces:
-                self.delete_media(replaces)
+            for old in replaces:
+                self.delete_media(old)
 
     def delete_media(self, media_id: str) -> None:
         with self._lock:

@@ -1,0 +1,221 @@
+"""Jobs: long work (ingest, re-embed) runs on one worker thread, one job at a time — the machine
+decodes video on every core it has already — while any number of clients watch its events.
+
+Events are kept in a bounded log with sequence numbers, so a watcher that connects late first
+gets the job's current state and then every later event it has not seen.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import queue
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+from .errors import Cancelled, NotFound
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    media_id: str = ""
+    status: str = "pending"  # ingested | unchanged | replaced | failed | pending
+    message: str = ""
+    shots: int = 0
+    faces: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Event:
+    job_id: str
+    state: str
+    file: str = ""
+    stage: str = ""
+    frames_done: int = 0
+    frames_total: int = 0
+    shots_found: int = 0
+    files_done: int = 0
+    files_total: int = 0
+    message: str = ""
+
+
+@dataclass
+class Job:
+    job_id: str
+    kind: str
+    paths: list[str]
+    files: list[FileOutcome]
+    state: str = "queued"
+    created_at: str = field(default_factory=utcnow)
+    finished_at: str = ""
+    shots_found: int = 0
+    error: str = ""
+    scene_model_id: str = ""
+    face_model_id: str = ""
+
+    @property
+    def files_done(self) -> int:
+        return sum(1 for f in self.files if f.status != "pending")
+
+
+class JobContext:
+    """What a running job's work function uses to report progress and notice cancellation."""
+
+    def __init__(self, manager: "JobManager", job: Job) -> None:
+        self._manager = manager
+        self.job = job
+        self.cancel_requested = threading.Event()
+
+    def emit(self, file: str = "", stage: str = "", frames_done: int = 0, frames_total: int = 0,
+             message: str = "") -> None:
+        self._manager._publish(self.job, file=file, stage=stage, frames_done=frames_done,
+                               frames_total=frames_total, message=message)
+
+    def check_cancelled(self) -> None:
+        if self.cancel_requested.is_set():
+            raise Cancelled(f"job {self.job.job_id} was cancelled")
+
+
+Work = Callable[[JobContext], None]
+
+
+class JobManager:
+    _HISTORY = 2000
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._contexts: dict[str, JobContext] = {}
+        self._events: dict[str, collections.deque[tuple[int, Event]]] = {}
+        self._seq = itertools.count(1)
+        self._cond = threading.Condition()
+        self._queue: queue.Queue[tuple[Job, Work] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._run, name="binsight-jobs", daemon=True)
+        self._worker.start()
+
+    # -- public ------------------------------------------------------------------------------------
+    def submit(self, kind: str, paths: list[str], files: list[str], work: Work, **info: str) -> Job:
+        job = Job(job_id=uuid.uuid4().hex[:12], kind=kind, paths=list(paths),
+                  files=[FileOutcome(path=f) for f in files], **info)
+        with self._cond:
+            self._jobs[job.job_id] = job
+            self._events[job.job_id] = collections.deque(maxlen=self._HISTORY)
+            self._contexts[job.job_id] = JobContext(self, job)
+        self._publish(job, message="queued")
+        self._queue.put((job, work))
+        log.info("job queued", extra={"job_id": job.job_id, "kind": kind, "files": len(files)})
+        return self.get(job.job_id)
+
+    def get(self, job_id: str) -> Job:
+        with self._cond:
+            job = self._jobs.get(job_id)
+            if job is None:
+                raise NotFound(f"no job with id {job_id!r}")
+            return replace(job, files=[replace(f, warnings=list(f.warnings)) for f in job.files])
+
+    def list(self) -> list[Job]:
+        with self._cond:
+            ids = list(self._jobs)
+        return [self.get(i) for i in ids]
+
+    def cancel(self, job_id: str) -> Job:
+        with self._cond:
+            if job_id not in self._jobs:
+                raise NotFound(f"no job with id {job_id!r}")
+            job = self._jobs[job_id]
+            if job.state not in TERMINAL:
+                self._contexts[job_id].cancel_requested.set()
+                if job.state == "queued":
+                    self._finish(job, "cancelled", "cancelled before it started")
+        return self.get(job_id)
+
+    def watch(self, job_id: str, alive: Callable[[], bool] = lambda: True) -> Iterator[Event]:
+        """Yield the job's current state, then its events until it ends (or ``alive`` turns false)."""
+        job = self.get(job_id)
+        last_seq = 0
+        with self._cond:
+            log_ = self._events[job_id]
+            if log_:
+                last_seq, latest = log_[-1]
+                yield replace(latest, state=job.state)
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._has_news(job_id, last_seq) or not alive(), timeout=0.5)
+                news = [(s, e) for s, e in self._events[job_id] if s > last_seq]
+                state = self._jobs[job_id].state
+            for seq, event in news:
+                last_seq = seq
+                yield event
+            if (state in TERMINAL and not news) or not alive():
+                return
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Cancel what is running, drop what is queued and wait for the worker to stop. A file
+        being ingested is abandoned before its commit, so the store keeps only whole files."""
+        with self._cond:
+            for job_id, job in self._jobs.items():
+                if job.state not in TERMINAL:
+                    self._contexts[job_id].cancel_requested.set()
+        self._queue.put(None)
+        self._worker.join(timeout)
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _has_news(self, job_id: str, last_seq: int) -> bool:
+        log_ = self._events[job_id]
+        return bool(log_) and log_[-1][0] > last_seq
+
+    def _publish(self, job: Job, **fields: object) -> None:
+        with self._cond:
+            event = Event(job_id=job.job_id, state=job.state, shots_found=job.shots_found,
+                          files_done=job.files_done, files_total=len(job.files), **fields)  # type: ignore[arg-type]
+            self._events[job.job_id].append((next(self._seq), event))
+            self._cond.notify_all()
+
+    def _finish(self, job: Job, state: str, message: str = "") -> None:
+        with self._cond:
+            job.state = state
+            job.finished_at = utcnow()
+            if state == "failed":
+                job.error = message
+        self._publish(job, stage="done", message=message or state)
+        log.info("job finished", extra={"job_id": job.job_id, "state": state, "shots": job.shots_found,
+                                        "detail": message})
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job, work = item
+            context = self._contexts[job.job_id]
+            with self._cond:
+                if job.state != "queued":
+                    continue
+                job.state = "running"
+            self._publish(job, message="started")
+            try:
+                work(context)
+            except Cancelled as exc:
+                self._finish(job, "cancelled", str(exc))
+            except Exception as exc:  # a job failure must never kill the worker
+                log.exception("job failed", extra={"job_id": job.job_id})
+                self._finish(job, "failed", f"{type(exc).__name__}: {exc}")
+            else:
+                failed = [f for f in job.files if f.status == "failed"]
+                if failed and len(failed) == len(job.files):
+                    self._finish(job, "failed", "; ".join(f"{f.path}: {f.message}" for f in failed))
+                else:
+                    self._finish(job, "cancelled" if context.cancel_requested.is_set() else "succeeded")

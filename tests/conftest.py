@@ -1,0 +1,51 @@
+"""Fixtures shared by the end-to-end tests: a real Binsight server on an ephemeral loopback port
+over a real LanceDB in a temp dir, driven through the client SDK."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # bench/ (datasets shared by tests and benchmarks)
+sys.path.insert(0, str(ROOT / "tests"))
+
+from binsight.config import Config  # noqa: E402
+from binsight.service.server import BinsightServer  # noqa: E402
+from binsight_client import Client  # noqa: E402
+
+
+def make_config(data_dir: Path, **overrides) -> Config:
+    config = Config(data_dir=data_dir, address="127.0.0.1:0", workers=4, log_level="WARNING")
+    for key, value in overrides.items():
+        section, _, name = key.rpartition(".")
+        setattr(getattr(config, section) if section else config, name, value)
+    return config
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., tuple[BinsightServer, Client]]]:
+    """Start (and later stop) servers over ``tmp_path / "data"``; call again to restart on the
+    same data dir. Keyword overrides are config keys, e.g. ``**{"faces.enabled": False}``."""
+    running: list[tuple[BinsightServer, Client]] = []
+
+    def start(**overrides) -> tuple[BinsightServer, Client]:
+        server = BinsightServer(make_config(tmp_path / "data", **overrides)).start()
+        client = Client(server.address, timeout=300, actor="tester")
+        running.append((server, client))
+        return server, client
+
+    yield start
+    for server, client in running:
+        client.close()
+        server.stop()
+
+
+@pytest.fixture
+def served(start_server) -> tuple[BinsightServer, Client]:
+    """One running server with faces off (fast); tests that need faces start their own."""
+    return start_server(**{"faces.enabled": False})

@@ -1,0 +1,33 @@
+"""Characters on real footage through the server with the real dlib model: the same person in
+two shots of different setups is one character, and the audience is not him."""
+
+from __future__ import annotations
+
+from media_factory import shared_media, shared_truth
+
+
+def test_hamilton_same_person_across_setups(start_server) -> None:
+    truth = shared_truth()["short_hamilton_clip.mp4"]
+    _, client = start_server()
+    job = client.ingest([str(shared_media("short_hamilton_clip.mp4"))])
+    assert job.state == "succeeded", job.error
+    assert client.status().face_model.model_id.startswith("dlib")
+    shots = client.list_shots()
+    assert [(s.start_frame, s.end_frame - 1) for s in shots] == [tuple(r) for r in truth["content_shots"]]
+    assert shots[0].face_count > 0 and shots[2].face_count > 0, "faces are stored with their shots"
+    lead_0, lead_2 = set(shots[0].character_ids), set(shots[2].character_ids)
+    assert lead_0 & lead_2, f"shots 0 and 2 show the same person: {lead_0} vs {lead_2}"
+    him = lead_0 & lead_2
+    assert not him & set(shots[3].character_ids), "no audience face is judged to be him"
+    characters = {c.character_id: c for c in client.list_characters()}
+    (lead,) = him
+    assert characters[lead].shot_count >= 2 and characters[lead].sample_face_id
+
+    # the editor names him; a re-run of character grouping keeps the name
+    client.rename_character(lead, "Lin-Manuel Miranda")
+    client.recluster()
+    assert {c.character_id: c.name for c in client.list_characters()}[lead] == "Lin-Manuel Miranda"
+    tree = client.list_clusters()
+    sub_bins = [child for cluster in tree.clusters for child in cluster.children]
+    assert any(lead in child.character_ids and "Lin-Manuel Miranda" in child.name for child in sub_bins) or \
+        tree.noise.shot_count > 0

@@ -1,0 +1,50 @@
+"""The `binsight` command as a person runs it: `run` on real footage writes bins that parse."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import opentimelineio as otio
+
+from media_factory import shared_media
+
+
+def binsight(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_ADDRESS": "127.0.0.1:1",
+               "BINSIGHT_LOG_LEVEL": "WARNING", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "binsight.cli", *args], capture_output=True, text=True,
+                          env=environ, timeout=600)
+
+
+def test_run_writes_bins_json_and_otio(tmp_path: Path) -> None:
+    out = tmp_path / "bins"
+    result = binsight("run", str(shared_media("counter.mp4")), str(shared_media("testvideo.mp4")),
+                      "--out", str(out), data_dir=tmp_path / "data", env={"BINSIGHT_FACES__ENABLED": "false"})
+    assert result.returncode == 0, result.stderr
+    assert "starting one" in result.stderr  # no server at the address: an embedded one ran
+    bins = json.loads((out / "bins.json").read_text())
+    shots = [s for b in bins["bins"] for s in b["shots"]]
+    assert len(shots) == 3 + 4
+    collection = otio.adapters.read_from_file(str(out / "bins.otio"))
+    names = [c.name for c in collection]
+    assert len(names) == len(bins["bins"])
+    counter_ranges = sorted((c.source_range.start_time.to_frames(), c.source_range.duration.to_frames())
+                            for c in collection.find_clips() if "counter" in c.media_reference.target_url)
+    assert counter_ranges == [(0, 10), (10, 10), (20, 10)]
+    for name in ("bins.fcpxml", "bins.xml"):
+        assert (out / name).is_file()
+    assert list(out.glob("*.edl")) and list(out.glob("*.ale"))
+
+    listing = binsight("status", data_dir=tmp_path / "data")
+    assert listing.returncode == 1 and "no Binsight server answers at 127.0.0.1:1" in listing.stderr
+
+
+def test_bad_path_is_a_clear_error(tmp_path: Path) -> None:
+    result = binsight("run", str(tmp_path / "nothing.mov"), "--out", str(tmp_path / "bins"), data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "nothing.mov: no such file or folder" in result.stderr
+    assert not (tmp_path / "bins").exists()
