@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 import grpc
 
 from binsight_api.v1 import (
-    clusters_pb2, clusters_pb2_grpc, common_pb2, compare_pb2_grpc, export_pb2, export_pb2_grpc,
+    clusters_pb2, clusters_pb2_grpc, common_pb2, compare_pb2, compare_pb2_grpc, export_pb2, export_pb2_grpc,
     feedback_pb2, feedback_pb2_grpc, ingest_pb2, ingest_pb2_grpc, search_pb2, search_pb2_grpc,
     system_pb2_grpc,
 )
@@ -226,6 +226,17 @@ class Client:
     def search_similar(self, shot_id: str, limit: int = 20, timeout: Optional[float] = None) -> List[t.SearchHit]:
         request = search_pb2.SearchSimilarRequest(shot_id=shot_id, limit=limit)
         return [t.from_message(t.SearchHit, h) for h in self._call(self._search.SearchSimilar, request, timeout).hits]
+
+    # -- compare -----------------------------------------------------------------------------------
+    def compare_cuts(self, before: bytes, after: bytes, format: str = "otio",
+                     timeout: Optional[float] = None) -> List[Dict[str, str]]:
+        """Differences between two versions of a cut (raises ``Unimplemented`` until the server
+        offers version compare)."""
+        request = compare_pb2.CompareCutsRequest(before=compare_pb2.Timeline(format=format, data=before),
+                                                 after=compare_pb2.Timeline(format=format, data=after))
+        response = self._call(self._compare.CompareCuts, request, timeout)
+        return [{"kind": c.kind, "clip_name": c.clip_name, "shot_id": c.shot_id, "before_range": c.before_range,
+                 "after_range": c.after_range} for c in response.changes]
 
     # -- export ------------------------------------------------------------------------------------
     def export(self, format: str, out_dir: str = "", cluster_ids: Sequence[str] = (), include_noise: bool = True,
