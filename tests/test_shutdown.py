@@ -30,8 +30,13 @@ def serve(data_dir: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", f"127.0.0.1:{port}", "serve"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     client = Client(f"127.0.0.1:{port}", timeout=120)
-    client.wait_ready(timeout=60)
-    client.close()
+    try:
+        client.wait_ready(timeout=60)
+    except Exception:
+        proc.kill()
+        raise AssertionError(f"binsight serve did not come up: {proc.communicate()[1][-2000:]}") from None
+    finally:
+        client.close()
     return proc
 
 

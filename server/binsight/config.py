@@ -107,12 +107,24 @@ def load_config(
     return _build(values)
 
 
+def _known_keys(node: Any = None, prefix: str = "") -> set[str]:
+    node = node if node is not None else Config()
+    keys: set[str] = set()
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        keys |= _known_keys(value, f"{prefix}{f.name}.") if dataclasses.is_dataclass(value) else {prefix + f.name}
+    return keys
+
+
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``BINSIGHT_CLUSTERS__JOIN_THRESHOLD`` -> ``clusters.join_threshold``. Other ``BINSIGHT_*``
+    variables (a test harness's, a wrapper script's) are not configuration and are left alone."""
+    known = _known_keys()
     out = {}
     for key, value in environ.items():
-        if key.startswith(_ENV_PREFIX) and key != "BINSIGHT_CONFIG":
-            # BINSIGHT_CLUSTERS__JOIN_THRESHOLD -> clusters.join_threshold
-            out[key[len(_ENV_PREFIX):].lower().replace("__", ".")] = value
+        dotted = key[len(_ENV_PREFIX):].lower().replace("__", ".")
+        if key.startswith(_ENV_PREFIX) and dotted in known:
+            out[dotted] = value
     return out
 
 
