@@ -83,7 +83,7 @@ class Feedback:
                                    f"{', '.join(strangers) or '(no shots given)'}")
             if len(set(shot_ids)) == len(members):
                 raise InvalidInput("a split must leave at least one shot in the original cluster")
-            new_id = p.clusterer._mint()
+            new_id = p.clusterer.mint()
             now = utcnow()
             row = {"cluster_id": new_id, "kind": "scene", "name": new_name, "named": bool(new_name),
                    "locked": False, "seen": True, "touched": True, "created_at": now, "updated_at": now}
@@ -232,17 +232,17 @@ class Feedback:
     def _move(self, shot_ids: Iterable[str], target: str | None, pinned: bool = True) -> None:
         p = self.project
         placements = []
+        cannot = p.cannot_links()
         for sid in shot_ids:
             source = p._cluster_of(sid)
             vectors = p.shot_vectors[sid]
-            if source is not None and source in p.clusterer._index:
+            if source is not None and source in p.clusterer:
                 p.clusterer.remove(source, vectors)
             if source is None:
                 p.clusterer.forget_noise(sid)
             if target is not None:
                 p.clusterer.add(target, vectors)
-            forbidden = p.cannot_links().get(sid, set())
-            candidates = p.clusterer.candidates(p.clusterer.score(vectors), forbidden)
+            candidates = p.clusterer.candidates(p.clusterer.score(vectors), cannot.get(sid, set()))
             score = next((s for c, s in candidates if c == target), candidates[0][1] if candidates else 0.0)
             placements.append(Placement(sid, target, score, candidates))
         p.write_placements(placements, pinned=pinned)

@@ -117,7 +117,7 @@ class Project:
                                                         self.cluster_config)
         else:
             clusterer = OnlineClusterer(self.embedder.dim, self.cluster_config)
-        clusterer._mint = IdMinter("scene", self.clusters)
+        clusterer.mint = IdMinter("scene", self.clusters)
         for cid, flags in self._flags().items():
             clusterer.set_flags(cid, flags)
         return clusterer
@@ -259,7 +259,7 @@ class Project:
             for sid in gone:
                 self.clusterer.forget_noise(sid)
                 cid = self._cluster_of(sid)
-                if cid and cid in self.clusterer._index:
+                if cid and cid in self.clusterer:
                     self.clusterer.remove(cid, self.shot_vectors[sid])
                 self.raw_vectors.pop(sid, None)
                 self.shot_vectors.pop(sid, None)
@@ -456,9 +456,9 @@ class Project:
             vectors = np.stack([shot_vector(source[s]) for s in ids])
             previous = {s: self._cluster_of(s) for s in ids}
             must = {s: r["cluster_id"] for s, r in self.assignments.items() if r["pinned"] and r["cluster_id"]}
-            cannot = [(s, c) for s, cs in self.cannot_links().items() for c in cs]
+            cannot = [(s, c) for s, cs in self.cannot_links().items() for c in cs]  # read once per recluster
             result = recluster(ids, vectors, previous, self._flags(), must, cannot, self.cluster_config,
-                               mint=self.clusterer._mint)
+                               mint=self.clusterer.mint)
             now = utcnow()
             created = [c for c in result.report.created if c not in self.clusters]
             new_rows = [{"cluster_id": c, "kind": "scene", "name": "", "named": False, "locked": False,
@@ -470,13 +470,13 @@ class Project:
             changed = [s for s in ids if result.assignment.get(s) != previous.get(s)]
             self.clusterer = self._build_clusterer(result.assignment)
             placements = []
+            forbidden = self.cannot_links()
             for s in changed:
                 cid = result.assignment.get(s)
                 scores = self.clusterer.score(self.shot_vectors[s])
-                cands = self.clusterer.candidates(scores, self.cannot_links().get(s, ()))
-                score = next((sc for c, sc in cands if c == cid), float(scores[self.clusterer._index[cid]])
-                             if cid in self.clusterer._index else (cands[0][1] if cands else 0.0))
-                placements.append(Placement(s, cid, score, cands))
+                own = dict(zip(self.clusterer.ids, scores.tolist()))
+                cands = self.clusterer.candidates(scores, forbidden.get(s, ()))
+                placements.append(Placement(s, cid, own.get(cid, cands[0][1] if cands else 0.0), cands))
             pinned = {p.shot_id for p in placements if self.assignments.get(p.shot_id, {}).get("pinned")}
             self.write_placements([p for p in placements if p.shot_id not in pinned], pinned=False)
             self.write_placements([p for p in placements if p.shot_id in pinned], pinned=True)

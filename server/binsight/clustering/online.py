@@ -57,7 +57,7 @@ class OnlineClusterer:
         self._ex_buf = np.zeros((0, E, dim), np.float32)
         self._noise_ids: list[str] = []
         self._noise_vecs = np.zeros((0, dim), np.float32)
-        self._mint = IdMinter(id_prefix)
+        self.mint = IdMinter(id_prefix)
 
     @property
     def _sums(self) -> np.ndarray:
@@ -83,6 +83,9 @@ class OnlineClusterer:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __contains__(self, cluster_id: object) -> bool:
+        return cluster_id in self._index
+
     def centroids(self) -> np.ndarray:
         return self._centroids.copy()
 
@@ -100,7 +103,7 @@ class OnlineClusterer:
             "n_exemplars": self._n_ex.copy(),
             "flags": {cid: f.to_dict() for cid, f in self.flags.items()},
             "config": self.config.to_dict(),
-            "next_id": self._mint.next_number,
+            "next_id": self.mint.next_number,
             "noise_ids": list(self._noise_ids),
             "noise_vectors": self._noise_vecs.copy(),
         }
@@ -118,7 +121,7 @@ class OnlineClusterer:
         self._n_ex_buf = np.asarray(state["n_exemplars"], np.int64).copy()
         self._cent_buf = normalise(sums)
         self._ex_buf = np.asarray(state["exemplars"], np.float32).copy()
-        self._mint.next_number = max(self._mint.next_number, int(state["next_id"]))
+        self.mint.next_number = max(self.mint.next_number, int(state["next_id"]))
         self._noise_ids = list(state.get("noise_ids", []))
         self._noise_vecs = np.asarray(state.get("noise_vectors", np.zeros((0, self.dim))), np.float32).reshape(-1, self.dim)
         return self
@@ -147,7 +150,7 @@ class OnlineClusterer:
         for cid, f in (flags or {}).items():
             if cid in self._index:
                 self.flags[cid] = f
-        self._mint = IdMinter(self._mint.prefix, [*self.ids, *(flags or {})])
+        self.mint = IdMinter(self.mint.prefix, [*self.ids, *(flags or {})])
         return self
 
     # ----- scoring ------------------------------------------------------------------------
@@ -204,14 +207,14 @@ class OnlineClusterer:
                 self._noise_ids.append(shot_id)
                 self._noise_vecs = np.vstack([self._noise_vecs, v[None]])
                 return Placement(shot_id, None, best, cands)
-            cid = self._mint()
+            cid = self.mint()
             k = self._new_cluster(cid)
             self._add(k, self._noise_vecs[partner])
             self._add(k, v)
             promoted = [self._noise_ids[partner]]
             self.forget_noise(promoted[0])
             return Placement(shot_id, cid, 1.0, cands, founded=True, promoted=promoted)
-        cid = self._mint()
+        cid = self.mint()
         self._add(self._new_cluster(cid), v)
         return Placement(shot_id, cid, 1.0, cands, founded=True)
 
