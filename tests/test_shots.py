@@ -194,3 +194,45 @@ def test_fractional_rate_times_are_exact_multiples(tmp_path: Path) -> None:
                      fps=Fraction(24000, 1001))
     shots = _detect(path).shots
     assert shots[1].start_s == pytest.approx(10 * 1001 / 24000, abs=1e-9)
+
+
+def _reference_frames(path: Path) -> set[int]:
+    """Indices of the frames a decoder told to skip non-reference frames still outputs."""
+    import av
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONREF"
+        rate, base = stream.average_rate, stream.time_base
+        return {round(frame.pts * base * rate) for frame in container.decode(stream)}
+
+
+def test_cut_on_non_reference_b_frame_is_exact(tmp_path: Path) -> None:
+    # Fixed IBBBP pattern with a B-pyramid and no scene-cut I-frames: frames 21 and 45 are
+    # outer B-frames, which nothing references, so a decoder skipping non-reference frames
+    # would never see the first frame of either new shot.
+    frames = itertools.chain(mf.still(A, 21), mf.pan(7, 24, step=2), mf.still(C, 20))
+    path = mf.encode(tmp_path / "bframes.mp4", frames, options={
+        "x264-params": "bframes=3:b-pyramid=normal:b-adapt=0:scenecut=0:keyint=250"})
+    references = _reference_frames(path)
+    assert 0 < len(references) < 40 and not {21, 45} & references
+    detection = _detect(path)
+    assert detection.frames_decoded == 65
+    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+        (20, 21, "cut"), (44, 45, "cut")]
+    assert _spans(detection) == [(0, 20), (21, 44), (45, 64)]
+    assert [s.moving for s in detection.shots] == [False, True, False]
+
+
+@pytest.mark.parametrize("codec,pix_fmt", [("mjpeg", "yuvj420p"), ("prores_ks", "yuv422p10le")])
+def test_all_intra_clip_is_exact(tmp_path: Path, codec: str, pix_fmt: str) -> None:
+    # Every frame a keyframe and a reference (MJPEG, ProRes): full-range JPEG luma and 10-bit
+    # 4:2:2 must give the same frames as the H.264 clips.
+    frames = itertools.chain(mf.still(A, 13), mf.still(B, 17), mf.fade(B, 6), mf.solid(0, 5),
+                             mf.still(C, 12))
+    detection = _detect(mf.encode(tmp_path / f"intra_{codec}.mov", frames, codec=codec,
+                                  pix_fmt=pix_fmt))
+    assert detection.frames_decoded == 53
+    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+        (12, 13, "cut"), (29, 41, "fade")]
+    assert _spans(detection) == [(0, 12), (13, 35), (41, 52)]
+    assert detection.black_spans == [(36, 40)]

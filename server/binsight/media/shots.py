@@ -108,6 +108,15 @@ class FrameAnalyzer:
         self._columns = {name: array.array("d") for name in self._FIELDS}
         self._ring: deque[np.ndarray] = deque(
             maxlen=max(2 * config.dissolve_window + 1, config.min_shot_frames + 1))
+        # Per-frame work is a few microseconds of OpenCV on thumbnails, so Python overhead
+        # (attribute and dict lookups) is a fair share of it: bind what add() uses once.
+        self._append = tuple(self._columns[name].append for name in self._FIELDS)
+        self._blend_change = self._columns["blend_change"]
+        self._blend_residual = self._columns["blend_residual"]
+        self._chroma_width = max(1, config.analysis_width // 2)
+        self._recall_lags = range(2, config.min_shot_frames + 1)
+        self._frames = 0
+        self._last_change = 0.0
 
     def add(self, decoded: DecodedFrame) -> None:
         cfg = self.config
@@ -116,44 +125,45 @@ class FrameAnalyzer:
         y_small = _shrink(y_sharp, cfg.analysis_width).astype(np.float32)
         if not full_range:  # video range 16-235 -> display 0-255
             y_small = np.clip((y_small - 16.0) * (255.0 / 219.0), 0.0, 255.0)
-        chroma_width = max(1, cfg.analysis_width // 2)
+        chroma_width = self._chroma_width
         feature = np.concatenate((y_small.ravel(),
                                   _shrink(u, chroma_width).ravel().astype(np.float32),
                                   _shrink(v, chroma_width).ravel().astype(np.float32)))
-        columns = self._columns
         ring = self._ring
-        change = _l1(feature, ring[-1]) if ring else 0.0
-        columns["time_s"].append(decoded.time_s)
-        columns["luma"].append(float(cv2.mean(y_small)[0]))
-        columns["change"].append(change)
-        columns["sharpness"].append(float(cv2.meanStdDev(
-            cv2.Laplacian(y_sharp, cv2.CV_16S))[1][0, 0] ** 2))
-        columns["blend_change"].append(0.0)
-        columns["blend_residual"].append(0.0)
+        # Changes are mean absolute differences; cv2.norm is several times faster than numpy on
+        # vectors this small.
+        size = feature.size
+        change = cv2.norm(feature, ring[-1], cv2.NORM_L1) / size if ring else 0.0
         # Only a frame that can be a cut is ever asked whether the picture came back.
-        columns["recall"].append(min(
-            (_l1(feature, ring[-lag]) for lag in range(2, min(cfg.min_shot_frames, len(ring)) + 1)),
-            default=math.inf) if change >= cfg.cut_threshold else math.inf)
+        recall = math.inf
+        if change >= cfg.cut_threshold and len(ring) >= 2:
+            recall = min((cv2.norm(feature, ring[-lag], cv2.NORM_L1) / size
+                          for lag in self._recall_lags if lag <= len(ring)), default=math.inf)
+        time_a, luma_a, change_a, sharp_a, blend_a, residual_a, recall_a = self._append
+        time_a(decoded.time_s)
+        luma_a(cv2.mean(y_small)[0])
+        change_a(change)
+        sharp_a(cv2.meanStdDev(cv2.Laplacian(y_sharp, cv2.CV_16S))[1][0, 0] ** 2)
+        blend_a(0.0)
+        residual_a(0.0)
+        recall_a(recall)
         ring.append(feature)
+        self._frames += 1
+        self._last_change = change
         k = cfg.dissolve_window
         if len(ring) >= 2 * k + 1:
             first, centre, last = ring[-2 * k - 1], ring[-k - 1], ring[-1]
-            c = len(columns["time_s"]) - 1 - k
-            columns["blend_change"][c] = _l1(last, first)
-            columns["blend_residual"][c] = _l1(centre, (first + last) * 0.5)
+            c = self._frames - 1 - k
+            self._blend_change[c] = cv2.norm(last, first, cv2.NORM_L1) / size
+            self._blend_residual[c] = cv2.norm(centre, (first + last) * 0.5, cv2.NORM_L1) / size
 
     @property
     def last_change(self) -> float:
-        return self._columns["change"][-1]
+        return self._last_change
 
     def stats(self) -> FrameStats:
         return FrameStats(**{name: np.frombuffer(col, dtype=np.float64).copy()
                              for name, col in self._columns.items()})
-
-
-def _l1(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference (cv2.norm: several times faster than numpy on small vectors)."""
-    return cv2.norm(a, b, cv2.NORM_L1) / a.size
 
 
 def _shrink(plane: np.ndarray, width: int) -> np.ndarray:
