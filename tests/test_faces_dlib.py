@@ -193,3 +193,53 @@ def test_cnn_detector_finds_the_same_people(model: DlibFaceModel) -> None:
     assert len(by_cnn) == len(by_hog) == 2
     for a, b in zip(by_cnn, by_hog):
         assert distance(a, b) < model.match_threshold
+
+
+def pan_frames(count: int = 5) -> list[np.ndarray]:
+    """A slow 1080p pan over a wide shot: obama_and_biden_2 with ~40 px faces and kit_with_rose
+    with ~60-90 px faces on a smooth background, 20 px of camera motion per sample."""
+    rng = np.random.default_rng(3)
+    canvas = cv2.resize(rng.integers(40, 200, (12, 20, 3), dtype=np.uint8), (2100, 1100),
+                        interpolation=cv2.INTER_CUBIC)
+    group = read(FACES / "groups" / "obama_and_biden_2.jpg")
+    group = cv2.resize(group, None, fx=40 / 180, fy=40 / 180, interpolation=cv2.INTER_AREA)
+    canvas[300 : 300 + group.shape[0], 200 : 200 + group.shape[1]] = group
+    pair = read(FACES / "groups" / "kit_with_rose.jpg")
+    canvas[250 : 250 + pair.shape[0], 1300 : 1300 + pair.shape[1]] = pair
+    return [np.ascontiguousarray(canvas[:1080, 20 * i : 20 * i + 1920]) for i in range(count)]
+
+
+def test_shot_scan_finds_small_faces_in_several_samples_within_budget(model: DlibFaceModel) -> None:
+    """analyze_shot scans one 1080p sample fully at 2x, then finds the small faces again in other
+    samples by scanning only around them; what it reports agrees with a full scan of the frame."""
+    frames = pan_frames()
+    per_sample = model.analyze_shot(frames)
+    assert len(per_sample) == len(frames)
+    middle = model.analyze(frames[2])  # the fully scanned sample
+    assert len(middle) == 5  # three ~40 px faces, two larger ones
+    assert sorted(f.box for f in per_sample[2]) == sorted(f.box for f in middle)
+    small = [f for faces in per_sample for f in faces if f.size_px < 60]
+    assert len(small) >= 2 * 3, "every small face described in at least two samples"
+    assert sum(len(faces) for faces in per_sample) <= max(model.config.max_faces_per_shot, 2 * 5)
+    revisited = max((i for i in range(len(frames)) if i != 2), key=lambda i: len(per_sample[i]))
+    full = model.analyze(frames[revisited])
+    for face in per_sample[revisited]:  # boxes differ by a pyramid level at most; chips align
+        twin = max(full, key=lambda f: iou(f.box, face.box))
+        assert iou(twin.box, face.box) > 0.6
+        assert distance(twin, face) < 0.15  # measured 0.00-0.10
+
+
+def iou(a: tuple, b: tuple) -> float:
+    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(w, 0) * max(h, 0)
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_shot_scan_of_small_frames_matches_per_frame_analysis(model: DlibFaceModel) -> None:
+    """960x540 samples are all scanned fully within the default budget (four 2x scans), and with
+    few faces every face is described: the same faces as analyze() on each frame."""
+    frames = [np.ascontiguousarray(cv2.resize(f, (960, 540), interpolation=cv2.INTER_AREA)) for f in pan_frames(3)]
+    shot = model.analyze_shot(frames)
+    alone = [model.analyze(image) for image in frames]
+    assert 0 < sum(len(faces) for faces in alone) <= model.config.max_faces_per_shot
+    assert [sorted(f.box for f in faces) for faces in shot] == [sorted(f.box for f in faces) for faces in alone]

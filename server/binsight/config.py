@@ -51,6 +51,10 @@ class FaceSettings:
     min_face_px: int = 32
     min_det_score: float | None = None  # None: the backend's calibrated default
     max_detect_pixels: int = 4 * 1920 * 1080
+    # per shot: pixels of full scans at the detection scale (one 1080p sample doubled); the other
+    # samples get a quarter-scale scan plus full-scale scans around the small faces already found
+    max_shot_detect_pixels: int = 4 * 1920 * 1080
+    max_faces_per_shot: int = 14  # faces embedded per shot (~0.15 CPU-s each), >= 2 per person
     extra_samples_per_shot: int = 4  # frames scanned for faces beyond the keyframes
 
 

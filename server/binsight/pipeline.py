@@ -11,6 +11,8 @@ import hashlib
 import logging
 import os
 import shutil
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -36,6 +38,7 @@ VIDEO_EXTENSIONS = frozenset(
 THUMB_LONG_SIDE = 320
 _EMBED_BATCH = 16  # keyframes per embedder call: CLIP on ONNX is much faster batched
 _HASH_SAMPLE = 1 << 20
+_FACE_WORKERS = 2  # shots analysed for faces at once (see _embed_shots)
 
 
 def discover(paths: Iterable[str], recursive: bool = True) -> list[Path]:
@@ -164,27 +167,41 @@ class Ingestor:
 
         extra = self.settings.extra_face_samples if self.face_model else 0
         samples_per_shot = sample_frames(str(path), info, detection, self.settings.keyframes, extra_samples=extra)
-        for done, samples in enumerate(samples_per_shot, start=1):
-            if cancelled():
-                raise Cancelled("ingest cancelled")
-            if not samples:
-                continue
-            shot = shots[samples[0].shot_index]
-            shot_id = f"{media_id}-{shot.index:04d}"
-            rows["shots"].append({
-                "shot_id": shot_id, "media_id": media_id, "idx": shot.index, "start_frame": shot.start_frame,
-                "end_frame": shot.end_frame + 1, "start_s": shot.start_s, "end_s": shot.end_s,
-                "moving": shot.moving, "motion": float(shot.motion),
-            })
-            for sample in samples:
-                if sample.is_keyframe:
-                    pending.append((self._keyframe_row(sample, shot_id, media_id, folder), sample))
-                if self.face_model is not None:
-                    rows["faces"].extend(self._face_rows(sample, shot_id, media_id))
-            if len(pending) >= _EMBED_BATCH:
-                flush()
-            progress("embed", done, len(detection.shots))
-        flush()
+        # Faces of a shot are found on worker threads while this one decodes and embeds the next
+        # shots: dlib's HOG scan, PyAV decoding and ONNX Runtime release the GIL (dlib's face
+        # descriptor does not), so with two workers one shot's HOG scans run beside another's
+        # descriptors. At most three shots of frames are held (two scanned, one being decoded).
+        faces = ThreadPoolExecutor(_FACE_WORKERS, thread_name_prefix="faces") if self.face_model else None
+        face_jobs: deque[Future] = deque()
+        try:
+            for done, samples in enumerate(samples_per_shot, start=1):
+                if cancelled():
+                    raise Cancelled("ingest cancelled")
+                if not samples:
+                    continue
+                shot = shots[samples[0].shot_index]
+                shot_id = f"{media_id}-{shot.index:04d}"
+                rows["shots"].append({
+                    "shot_id": shot_id, "media_id": media_id, "idx": shot.index, "start_frame": shot.start_frame,
+                    "end_frame": shot.end_frame + 1, "start_s": shot.start_s, "end_s": shot.end_s,
+                    "moving": shot.moving, "motion": float(shot.motion),
+                })
+                for sample in samples:
+                    if sample.is_keyframe:
+                        pending.append((self._keyframe_row(sample, shot_id, media_id, folder), sample))
+                if faces is not None:
+                    face_jobs.append(faces.submit(self._shot_face_rows, samples, shot_id, media_id))
+                    while len(face_jobs) >= _FACE_WORKERS:
+                        rows["faces"].extend(face_jobs.popleft().result())
+                if len(pending) >= _EMBED_BATCH:
+                    flush()
+                progress("embed", done, len(detection.shots))
+            flush()
+            while face_jobs:
+                rows["faces"].extend(face_jobs.popleft().result())
+        finally:
+            if faces is not None:
+                faces.shutdown(wait=True, cancel_futures=True)
         return rows
 
     def reembed(self, media: dict) -> int:
@@ -231,10 +248,23 @@ class Ingestor:
             "model_id": self.embedder.model_id, "vector": [],
         }
 
+    def _shot_face_rows(self, samples: list[FrameSample], shot_id: str, media_id: str) -> list[dict]:
+        """Face rows of one shot's samples, analysed as one shot (dlib scans it coarse to fine
+        within its per-shot budget)."""
+        assert self.face_model is not None
+        ordered = sorted(samples, key=lambda s: s.frame)
+        found = self.face_model.analyze_shot([s.image for s in ordered])
+        return [row for sample, faces in zip(ordered, found)
+                for row in self._rows_of(faces, sample, shot_id, media_id)]
+
     def _face_rows(self, sample: FrameSample, shot_id: str, media_id: str) -> list[dict]:
         assert self.face_model is not None
+        return self._rows_of(self.face_model.analyze(sample.image), sample, shot_id, media_id)
+
+    def _rows_of(self, faces: list, sample: FrameSample, shot_id: str, media_id: str) -> list[dict]:
+        assert self.face_model is not None
         rows = []
-        for n, face in enumerate(self.face_model.analyze(sample.image)):
+        for n, face in enumerate(faces):
             rows.append({
                 "face_id": f"{shot_id}-f{sample.frame}-{n}", "shot_id": shot_id, "media_id": media_id,
                 "frame": sample.frame, "time_s": sample.time_s, "box": [float(v) for v in face.box],

@@ -60,7 +60,9 @@ class Project:
         self.embedder = self.models.best_scene_embedder(prefer=config.scene_model)
         self.face_config = FaceConfig(min_face_px=config.faces.min_face_px, min_det_score=config.faces.min_det_score,
                                       detector=config.faces.detector,  # type: ignore[arg-type]
-                                      max_detect_pixels=config.faces.max_detect_pixels)
+                                      max_detect_pixels=config.faces.max_detect_pixels,
+                                      max_shot_detect_pixels=config.faces.max_shot_detect_pixels,
+                                      max_faces_per_shot=config.faces.max_faces_per_shot)
         self.face_model = (self.models.best_face_model(self.face_config, prefer=config.faces.pack)
                            if config.faces.enabled else None)
         overrides = {k: v for k, v in vars(config.clusters).items() if v is not None}
