@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -166,3 +167,32 @@ def truncate(src: Path, dst: Path, keep: float = 0.6) -> Path:
     data = src.read_bytes()
     dst.write_bytes(data[: int(len(data) * keep)])
     return dst
+
+
+def photo(seed: int, width: int, height: int) -> np.ndarray:
+    """A photo-like colour picture unique to ``seed``: broad shapes plus fine detail (seeded
+    noise at three scales), contrast of a well-exposed photo."""
+    rng = np.random.default_rng(seed)
+    image = np.zeros((height, width, 3), np.float32)
+    for scale, amplitude in ((32, 1.0), (8, 0.5), (2, 0.25)):
+        noise = rng.normal(0, 1, (max(2, height // scale), max(2, width // scale), 3))
+        image += amplitude * cv2.resize(noise.astype(np.float32), (width, height),
+                                        interpolation=cv2.INTER_CUBIC)
+    image = (image - image.mean()) / image.std() * 45 + 120
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def grainy_pan(image: np.ndarray, frames: int, step: float = 0.5, width: int = SIZE[0],
+               height: int = SIZE[1], grain: float = 8.0, seed: int = 0) -> Iterator[np.ndarray]:
+    """A slow camera pan over ``image`` (scaled to ``height``) at ``step`` pixels a frame,
+    sub-pixel steps allowed, with fresh film grain (Gaussian, sigma ``grain``) on every frame."""
+    scaled_width = max(width + int(math.ceil(step * frames)) + 2,
+                       round(image.shape[1] * height / image.shape[0]))
+    source = cv2.resize(image, (scaled_width, height), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(seed)
+    for i in range(frames):
+        shifted = cv2.warpAffine(source, np.float32([[1, 0, -i * step], [0, 1, 0]]),
+                                 (width, height), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REFLECT)
+        noisy = shifted + rng.normal(0.0, grain, shifted.shape)
+        yield np.clip(noisy, 0, 255).astype(np.uint8)

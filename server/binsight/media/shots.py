@@ -64,6 +64,12 @@ class DetectorConfig:
     a cross-fade is a linear mix, camera motion is not."""
     dissolve_min_frames: int = 4
     """Shortest run of dissolve centres accepted (rejects brief coincidences)."""
+    dissolve_min_unexplained: float = 0.6
+    """...and frames c-k and c+k must be different pictures: after aligning them by the
+    translation that best maps one onto the other, at least this fraction of their luma
+    difference must remain. A slow pan moves the thumbnail by under a pixel across the window,
+    and a sub-pixel shift *is* a linear mix of the two ends (bilinear interpolation), so the
+    residual test alone reads a slow pan, grainy or not, as one long dissolve."""
     motion_threshold: float = 2.0
     """Mean frame-to-frame change above which a shot counts as moving (three keyframes)."""
     analysis_width: int = 64
@@ -76,7 +82,8 @@ class DetectorConfig:
 class FrameStats:
     """The detection pass's per-frame scalars, kept on the Detection so keyframe choice needs no
     second analysis pass. ``change[i]`` compares frame i with frame i-1 (0 for frame 0);
-    ``blend_*[c]`` is the dissolve test centred on c (0 where the window does not fit);
+    ``blend_*[c]`` is the dissolve test centred on c (0 where the window does not fit;
+    ``blend_unexplained`` is only measured where the change and residual tests pass, 1 elsewhere);
     ``recall[i]`` is the smallest change between frame i and the frames 2..min_shot_frames back
     (small when the picture returns after a flash), measured only where ``change`` reaches the
     cut threshold (inf elsewhere)."""
@@ -88,6 +95,7 @@ class FrameStats:
     blend_change: np.ndarray
     blend_residual: np.ndarray
     recall: np.ndarray
+    blend_unexplained: np.ndarray
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -101,7 +109,7 @@ class FrameAnalyzer:
     """Reduces each decoded frame to the scalars of :class:`FrameStats`, streaming."""
 
     _FIELDS = ("time_s", "luma", "change", "sharpness", "blend_change",
-               "blend_residual", "recall")
+               "blend_residual", "recall", "blend_unexplained")
 
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
@@ -113,6 +121,9 @@ class FrameAnalyzer:
         self._append = tuple(self._columns[name].append for name in self._FIELDS)
         self._blend_change = self._columns["blend_change"]
         self._blend_residual = self._columns["blend_residual"]
+        self._blend_unexplained = self._columns["blend_unexplained"]
+        self._y_shape: tuple[int, int] = (0, 0)
+        self._window: np.ndarray | None = None
         self._chroma_width = max(1, config.analysis_width // 2)
         self._recall_lags = range(2, config.min_shot_frames + 1)
         self._frames = 0
@@ -126,6 +137,7 @@ class FrameAnalyzer:
         if not full_range:  # video range 16-235 -> display 0-255
             y_small = np.clip((y_small - 16.0) * (255.0 / 219.0), 0.0, 255.0)
         chroma_width = self._chroma_width
+        self._y_shape = y_small.shape
         feature = np.concatenate((y_small.ravel(),
                                   _shrink(u, chroma_width).ravel().astype(np.float32),
                                   _shrink(v, chroma_width).ravel().astype(np.float32)))
@@ -139,7 +151,7 @@ class FrameAnalyzer:
         if change >= cfg.cut_threshold and len(ring) >= 2:
             recall = min((cv2.norm(feature, ring[-lag], cv2.NORM_L1) / size
                           for lag in self._recall_lags if lag <= len(ring)), default=math.inf)
-        time_a, luma_a, change_a, sharp_a, blend_a, residual_a, recall_a = self._append
+        time_a, luma_a, change_a, sharp_a, blend_a, residual_a, recall_a, unexpl_a = self._append
         time_a(decoded.time_s)
         luma_a(cv2.mean(y_small)[0])
         change_a(change)
@@ -147,6 +159,7 @@ class FrameAnalyzer:
         blend_a(0.0)
         residual_a(0.0)
         recall_a(recall)
+        unexpl_a(1.0)
         ring.append(feature)
         self._frames += 1
         self._last_change = change
@@ -154,8 +167,42 @@ class FrameAnalyzer:
         if len(ring) >= 2 * k + 1:
             first, centre, last = ring[-2 * k - 1], ring[-k - 1], ring[-1]
             c = self._frames - 1 - k
-            self._blend_change[c] = cv2.norm(last, first, cv2.NORM_L1) / size
-            self._blend_residual[c] = cv2.norm(centre, (first + last) * 0.5, cv2.NORM_L1) / size
+            blend_change = cv2.norm(last, first, cv2.NORM_L1) / size
+            blend_residual = cv2.norm(centre, (first + last) * 0.5, cv2.NORM_L1) / size
+            self._blend_change[c] = blend_change
+            self._blend_residual[c] = blend_residual
+            # The costlier motion check runs only where the cheap tests see a dissolve.
+            if (blend_change >= cfg.dissolve_min_change
+                    and blend_residual <= cfg.dissolve_max_residual * blend_change):
+                self._blend_unexplained[c] = self._unexplained(first, last)
+
+    def _unexplained(self, first: np.ndarray, last: np.ndarray) -> float:
+        """Fraction of the luma difference between two thumbnails left once they are lined up
+        by the translation (phase correlation, sub-pixel) that best maps one onto the other:
+        well under half when the camera panned or tilted between them, near 1 when they are
+        different pictures (the two shots of a dissolve). Each is moved half the way, so both
+        pay the same interpolation blur and it cancels; compared on the interior both share."""
+        h, w = self._y_shape
+        if h < 8 or w < 8:
+            return 1.0
+        a = first[:h * w].reshape(h, w)
+        b = last[:h * w].reshape(h, w)
+        if self._window is None or self._window.shape != (h, w):
+            self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        # phaseCorrelate applies the window to its inputs in place: give it copies, never views
+        # of the ring.
+        (dx, dy), _ = cv2.phaseCorrelate(a.copy(), b.copy(), self._window)
+        if not (math.isfinite(dx) and math.isfinite(dy)) or abs(dx) > w / 4 or abs(dy) > h / 4:
+            return 1.0
+        m = int(math.ceil(max(abs(dx), abs(dy)))) + 1
+        inner = (slice(m, h - m), slice(m, w - m))
+        raw = cv2.norm(a[inner], b[inner], cv2.NORM_L1)
+        if raw <= 0.0:
+            return 1.0
+        # b(x) ~ a(x - d), so a(x - d/2) and b(x + d/2) show the same picture.
+        aligned = cv2.norm(_translate(a, -0.5 * dx, -0.5 * dy)[inner],
+                           _translate(b, 0.5 * dx, 0.5 * dy)[inner], cv2.NORM_L1)
+        return min(aligned, raw) / raw
 
     @property
     def last_change(self) -> float:
@@ -164,6 +211,14 @@ class FrameAnalyzer:
     def stats(self) -> FrameStats:
         return FrameStats(**{name: np.frombuffer(col, dtype=np.float64).copy()
                              for name, col in self._columns.items()})
+
+
+def _translate(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """``image`` sampled at (x + dx, y + dy), bilinear, edges replicated."""
+    return cv2.warpAffine(image, np.float32([[1, 0, dx], [0, 1, dy]]),
+                          (image.shape[1], image.shape[0]),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _shrink(plane: np.ndarray, width: int) -> np.ndarray:
@@ -264,15 +319,18 @@ class CutDetector(SceneDetector):
 
 class DissolveDetector(SceneDetector):
     """Cross-fades: over a window of 2k frames the picture changes a lot, yet the middle frame is
-    the average of the window's ends (a linear mix), and no single frame carries the change."""
+    the average of the window's ends (a linear mix), no single frame carries the change, and the
+    ends are different pictures rather than one picture moved (a slow pan passes the first
+    three: see ``dissolve_min_unexplained``)."""
 
     def detect(self, stats: FrameStats) -> list[Boundary]:
         cfg = self.config
         k = cfg.dissolve_window
         n = len(stats)
         blank = stats.blank(cfg)
-        centre = (stats.blend_change >= cfg.dissolve_min_change) & (
-            stats.blend_residual <= cfg.dissolve_max_residual * stats.blend_change)
+        centre = ((stats.blend_change >= cfg.dissolve_min_change)
+                  & (stats.blend_residual <= cfg.dissolve_max_residual * stats.blend_change)
+                  & (stats.blend_unexplained >= cfg.dissolve_min_unexplained))
         for c in np.flatnonzero(centre):
             lo, hi = max(0, c - k), min(n, c + k + 1)
             # A cut inside the window (one frame with most of the change) or black nearby: not ours.
@@ -285,11 +343,16 @@ class DissolveDetector(SceneDetector):
         """Boundary from the last pure frame of the outgoing shot to the first pure frame of the
         incoming one. The run of centres a..b only brackets the mix to within k frames (a slow
         start or end of the mix passes the linearity test), so the edges are tightened to where
-        frame-to-frame change is a fair share of the change inside the mix."""
+        frame-to-frame change is a fair share of the change inside the mix, counted above the
+        change of the footage around it (a pan or film grain changes every frame, mix or not)."""
         k = self.config.dissolve_window
-        lo, hi = max(0, a - k), min(len(stats) - 1, b + k)
-        active = np.flatnonzero(stats.change[lo + 1:hi + 1]
-                                >= 0.5 * float(np.median(stats.change[a:b + 1])))
+        n = len(stats)
+        lo, hi = max(0, a - k), min(n - 1, b + k)
+        inside = float(np.median(stats.change[a:b + 1]))
+        around = np.concatenate((stats.change[max(1, lo - k + 1):lo + 1],
+                                 stats.change[hi + 1:min(n, hi + k + 1)]))
+        base = min(float(np.median(around)), inside) if around.size else 0.0
+        active = np.flatnonzero(stats.change[lo + 1:hi + 1] >= base + 0.5 * (inside - base))
         if active.size == 0:
             return Boundary(lo, hi, "dissolve")
         return Boundary(lo + int(active[0]), lo + 1 + int(active[-1]), "dissolve")
