@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import tempfile
 import threading
 import time
@@ -32,7 +31,7 @@ from .clustering.recluster import recluster
 from .clustering.review import margin, review_queue
 from .clustering.types import ClusterConfig, ClusterFlags, IdMinter, Placement
 from .config import Config
-from .errors import Conflict, InvalidInput, NotFound, Unavailable
+from .errors import Conflict, InvalidInput, NotFound
 from .exporters import ExportOptions, available_formats, get_exporter
 from .exporters.timecode import nle_rate, source_timecode
 from .faces.base import FaceConfig
