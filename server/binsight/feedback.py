@@ -84,11 +84,7 @@ class Feedback:
             if len(set(shot_ids)) == len(members):
                 raise InvalidInput("a split must leave at least one shot in the original cluster")
             new_id = p.clusterer.mint()
-            now = utcnow()
-            row = {"cluster_id": new_id, "kind": "scene", "name": new_name, "named": bool(new_name),
-                   "locked": False, "seen": True, "touched": True, "created_at": now, "updated_at": now}
-            p.store.add("clusters", [row])
-            p.clusters[new_id] = row
+            p.create_clusters([new_id], name=new_name, named=bool(new_name), seen=True, touched=True)
             self._move(shot_ids, new_id)
             event = self._log("split_cluster", actor, cluster_id, cluster_id, new_id, {"shots": shot_ids})
             triplets = self._store_triplets(event, triplets_for_split(

@@ -85,14 +85,16 @@ class Project:
     # ------------------------------------------------------------------------------------------
     # scene index: shot vectors of the active model, cluster state, assignments
     # ------------------------------------------------------------------------------------------
-    def _load_scene_index(self) -> None:
-        keyframes = self.store.read("keyframes", f"model_id = {quote(self.embedder.model_id)}",
-                                    columns=["shot_id", "frame", "vector"]).to_pylist()
+    def _keyframe_vectors(self, where: str) -> dict[str, np.ndarray]:
+        """Keyframe vectors of the rows ``where`` selects, per shot, in frame order."""
         by_shot: dict[str, list[tuple[int, list[float]]]] = defaultdict(list)
-        for row in keyframes:
+        for row in self.store.read("keyframes", where, columns=["shot_id", "frame", "vector"]).to_pylist():
             by_shot[row["shot_id"]].append((row["frame"], row["vector"]))
-        self.raw_vectors: dict[str, np.ndarray] = {
-            sid: np.asarray([v for _, v in sorted(rows)], np.float32) for sid, rows in by_shot.items()}
+        return {sid: np.asarray([v for _, v in sorted(rows)], np.float32) for sid, rows in by_shot.items()}
+
+    def _load_scene_index(self) -> None:
+        self.raw_vectors: dict[str, np.ndarray] = self._keyframe_vectors(
+            f"model_id = {quote(self.embedder.model_id)}")
         self.adapter = self._load_active_adapter()
         self.shot_vectors = {sid: self._adapt(v) for sid, v in self.raw_vectors.items()}
         self.clusters: dict[str, dict] = {r["cluster_id"]: r for r in self.store.rows("clusters")}
@@ -163,14 +165,17 @@ class Project:
                         placements = [moved if q.shot_id == partner else q for q in placements]
                     else:
                         placements.append(moved)
-            now = utcnow()
-            new_clusters = [{"cluster_id": p.cluster_id, "kind": "scene", "name": "", "named": False,
-                             "locked": False, "seen": False, "touched": False, "created_at": now, "updated_at": now}
-                            for p in placements if p.founded]
-            self.store.add("clusters", new_clusters)
-            for row in new_clusters:
-                self.clusters[row["cluster_id"]] = row
+            self.create_clusters([p.cluster_id for p in placements if p.founded])
             self.write_placements(placements, pinned=False)
+
+    def create_clusters(self, cluster_ids: list[str], **values: Any) -> None:
+        """Store new scene clusters (unnamed, unflagged unless ``values`` say otherwise)."""
+        now = utcnow()
+        rows = [{"cluster_id": cid, "kind": "scene", "name": "", "named": False, "locked": False, "seen": False,
+                 "touched": False, "created_at": now, "updated_at": now, **values} for cid in cluster_ids]
+        self.store.add("clusters", rows)
+        for row in rows:
+            self.clusters[row["cluster_id"]] = row
 
     def write_placements(self, placements: list[Placement], pinned: bool) -> None:
         now = utcnow()
@@ -249,11 +254,7 @@ class Project:
     def _after_commit(self, media_id: str) -> None:
         """Load a committed file's vectors into the index and place its shots; retire shots of
         versions it replaced."""
-        rows = self.store.read("keyframes", f"media_id = {quote(media_id)}",
-                               columns=["shot_id", "frame", "vector"]).to_pylist()
-        by_shot: dict[str, list] = defaultdict(list)
-        for row in rows:
-            by_shot[row["shot_id"]].append((row["frame"], row["vector"]))
+        committed = self._keyframe_vectors(f"media_id = {quote(media_id)}")
         with self.lock:
             live = set(self.store.read("shots", columns=["shot_id"]).column("shot_id").to_pylist())
             gone = [s for s in self.raw_vectors if s not in live]
@@ -267,10 +268,10 @@ class Project:
                 self.assignments.pop(sid, None)
             if gone:
                 self.store.delete("assignments", in_list("shot_id", gone))
-            for sid, kfs in by_shot.items():
-                self.raw_vectors[sid] = np.asarray([v for _, v in sorted(kfs)], np.float32)
-                self.shot_vectors[sid] = self._adapt(self.raw_vectors[sid])
-            self._place(sorted(by_shot))
+            for sid, vectors in committed.items():
+                self.raw_vectors[sid] = vectors
+                self.shot_vectors[sid] = self._adapt(vectors)
+            self._place(sorted(committed))
         self.refresh_characters()
 
     def watch_job(self, job_id: str, alive: Callable[[], bool]) -> Iterator[dict]:
@@ -457,21 +458,15 @@ class Project:
             vectors = np.stack([shot_vector(source[s]) for s in ids])
             previous = {s: self._cluster_of(s) for s in ids}
             must = {s: r["cluster_id"] for s, r in self.assignments.items() if r["pinned"] and r["cluster_id"]}
-            cannot = [(s, c) for s, cs in self.cannot_links().items() for c in cs]  # read once per recluster
+            forbidden = self.cannot_links()
+            cannot = [(s, c) for s, cs in forbidden.items() for c in cs]
             result = recluster(ids, vectors, previous, self._flags(), must, cannot, self.cluster_config,
                                mint=self.clusterer.mint)
-            now = utcnow()
-            created = [c for c in result.report.created if c not in self.clusters]
-            new_rows = [{"cluster_id": c, "kind": "scene", "name": "", "named": False, "locked": False,
-                         "seen": False, "touched": False, "created_at": now, "updated_at": now} for c in created]
-            self.store.add("clusters", new_rows)
-            for row in new_rows:
-                self.clusters[row["cluster_id"]] = row
+            self.create_clusters([c for c in result.report.created if c not in self.clusters])
             noise_before = sum(1 for c in previous.values() if c is None)
             changed = [s for s in ids if result.assignment.get(s) != previous.get(s)]
             self.clusterer = self._build_clusterer(result.assignment)
             placements = []
-            forbidden = self.cannot_links()
             for s in changed:
                 cid = result.assignment.get(s)
                 scores = self.clusterer.score(self.shot_vectors[s])
