@@ -249,6 +249,16 @@ class FaceDataset:
 FACES_DIR = MEDIA_DIR.parent / "faces"
 
 
+def _dlib_model():
+    """The real dlib face model, or None when dlib or its weights are absent."""
+    try:
+        from binsight.faces.dlib_backend import DlibFaceModel, installed_weights_dir
+
+        return DlibFaceModel(installed_weights_dir())
+    except (ImportError, FileNotFoundError, RuntimeError):
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def real_face_dataset() -> FaceDataset | None:
     """Real dlib vectors of ../shared/faces: every photo is a one-frame "shot"; faces of a group
@@ -256,11 +266,8 @@ def real_face_dataset() -> FaceDataset | None:
     names and, for group photos, truth.json's left-to-right order (unknown people: -1).
     None when the photos or the dlib backend/weights are absent."""
     truth_path = FACES_DIR / "truth.json"
-    try:
-        from binsight.faces.dlib_backend import DlibFaceModel, installed_weights_dir
-
-        model = DlibFaceModel(installed_weights_dir())
-    except (ImportError, FileNotFoundError, RuntimeError):
+    model = _dlib_model()
+    if model is None:
         return None
     if not truth_path.exists():
         return None
@@ -300,11 +307,8 @@ def hamilton_faces() -> FaceDataset | None:
     shot 0 (wide, ~45 px, low detector scores) and shot 2 (medium), the audience in shot 3 (low
     score, blurred). ``persons``: 0 = the actor (shots 0 and 2), -1 = anyone else."""
     path = MEDIA_DIR / "short_hamilton_clip.mp4"
-    try:
-        from binsight.faces.dlib_backend import DlibFaceModel, installed_weights_dir
-
-        model = DlibFaceModel(installed_weights_dir())
-    except (ImportError, FileNotFoundError, RuntimeError):
+    model = _dlib_model()
+    if model is None:
         return None
     if not path.exists():
         return None
