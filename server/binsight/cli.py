@@ -13,6 +13,7 @@ client SDK, exactly as a Resolve panel does; ``run`` starts an embedded server w
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import contextlib
 import sys
 from pathlib import Path
@@ -144,7 +145,7 @@ def _client(config: Config, embedded: bool = False) -> Iterator[Client]:
             raise
         from .service.server import BinsightServer
         print(f"no server at {config.address}: starting one over {config.data_dir}", file=sys.stderr)
-        embedded_config = Config(**{**config.__dict__, "address": "127.0.0.1:0"})
+        embedded_config = dataclasses.replace(config, address="127.0.0.1:0")
         server = BinsightServer(embedded_config).start()
         client = Client(server.address, timeout=300)
         try:
