@@ -80,7 +80,7 @@ def test_never_inside_a_fade(tmp_path: Path) -> None:
     info = probe(str(path))
     detection = detect_shots(str(path), info)
     (samples,) = list(sample_frames(str(path), info, detection, extra_samples=3))
-    ramps = [range(b.start_frame, b.end_frame + 1) for b in detection.boundaries]
+    ramps = [range(b.first_frame, b.last_frame + 1) for b in detection.boundaries]
     assert [s.frame for s in samples] and all(
         not any(s.frame in r for r in ramps) for s in samples)
     assert all(15 <= s.frame <= 24 for s in samples)

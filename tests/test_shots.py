@@ -18,8 +18,8 @@ import pytest
 import media_factory as mf
 from binsight.errors import Cancelled
 from binsight.media.probe import probe
-from binsight.media.shots import DetectorConfig, detect_shots
-from binsight.media.types import Detection
+from binsight.media.shots import detect_shots
+from binsight.media.types import Detection, DetectorConfig
 
 SHARED = ["testvideo.mp4", "counter.mp4", "issue-134-rotate.mp4", "short_hamilton_clip.mp4"]
 
@@ -29,7 +29,8 @@ def _detect(path: Path, config: DetectorConfig | None = None) -> Detection:
 
 
 def _spans(detection: Detection) -> list[tuple[int, int]]:
-    return [(s.start_frame, s.end_frame) for s in detection.shots]
+    """Shots as inclusive (first, last) spans, the way truth.json writes content shots."""
+    return [(s.start_frame, s.end_frame - 1) for s in detection.shots]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_testvideo_shots_leave_out_black_and_the_dissolve(
     # Truth: [30,179] [211,359] [393,529] [558,695]. Frames 393 and 693-695 have the same mean
     # luma as frames truth calls black, so no single black level can match every edge.
     assert _spans(detection) == [(30, 179), (211, 359), (394, 528), (558, 692)]
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (29, 30, "cut"), (179, 240, "fade"), (330, 423, "fade"), (528, 558, "dissolve"),
         (663, 693, "fade")]
     assert detection.black_spans == [(0, 29), (180, 210), (360, 393), (693, 719)]
@@ -102,7 +103,7 @@ def test_cut_fade_through_white_and_dissolve(tmp_path: Path) -> None:
         mf.dissolve(C, A, 12),                 # 82-93 mixed frames
         mf.still(A, 20))                       # 94-113
     detection = _detect(mf.encode(tmp_path / "mix.mp4", frames))
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (19, 20, "cut"), (39, 62, "fade"), (81, 94, "dissolve")]
     assert _spans(detection) == [(0, 19), (20, 47), (54, 81), (94, 113)]
     assert detection.black_spans == [(48, 53)]
@@ -130,7 +131,7 @@ def _grainy_pans(pictures: list[np.ndarray], frames: int,
 def test_slow_grainy_pans_cut_together_are_whole_shots(tmp_path: Path) -> None:
     pictures = [mf.photo(seed, GRAIN_SIZE[0] + 60, GRAIN_SIZE[1]) for seed in range(1, 5)]
     detection = _detect(mf.encode(tmp_path / "grain.mp4", _grainy_pans(pictures, 80)))
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (79, 80, "cut"), (159, 160, "cut"), (239, 240, "cut")]
     assert _spans(detection) == [(0, 79), (80, 159), (160, 239), (240, 319)]
 
@@ -144,7 +145,7 @@ def test_slow_grainy_pans_over_real_photos_are_whole_shots(tmp_path: Path) -> No
     detection = _detect(mf.encode(tmp_path / "photos.mp4",
                                   _grainy_pans(pictures, 80, size=(640, 360))))
     cuts = [80 * i for i in range(1, len(pictures))]
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (f - 1, f, "cut") for f in cuts]
     assert _spans(detection) == [(80 * i, 80 * i + 79) for i in range(len(pictures))]
 
@@ -158,7 +159,7 @@ def test_dissolve_between_slow_grainy_pans_is_exact(tmp_path: Path) -> None:
              for a, b, t in zip(one[30:45], two, np.arange(1, 16) / 16)]
     detection = _detect(mf.encode(tmp_path / "grain_mix.mp4",
                                   itertools.chain(one[:30], mixed, two[15:])))
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (29, 45, "dissolve")]
     assert _spans(detection) == [(0, 29), (45, 89)]
 
@@ -168,7 +169,7 @@ def test_black_gap_with_hard_edges_is_not_a_shot(tmp_path: Path) -> None:
                              mf.solid(0, 5))
     detection = _detect(mf.encode(tmp_path / "gaps.mp4", frames))
     assert _spans(detection) == [(10, 29), (42, 61)]
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (9, 10, "cut"), (29, 42, "black"), (61, 62, "cut")]
     assert detection.black_spans == [(0, 9), (30, 41), (62, 66)]
 
@@ -266,7 +267,7 @@ def test_cut_on_non_reference_b_frame_is_exact(tmp_path: Path) -> None:
     assert 0 < len(references) < 40 and not {21, 45} & references
     detection = _detect(path)
     assert detection.frames_decoded == 65
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (20, 21, "cut"), (44, 45, "cut")]
     assert _spans(detection) == [(0, 20), (21, 44), (45, 64)]
     assert [s.moving for s in detection.shots] == [False, True, False]
@@ -281,7 +282,7 @@ def test_all_intra_clip_is_exact(tmp_path: Path, codec: str, pix_fmt: str) -> No
     detection = _detect(mf.encode(tmp_path / f"intra_{codec}.mov", frames, codec=codec,
                                   pix_fmt=pix_fmt))
     assert detection.frames_decoded == 53
-    assert [(b.start_frame, b.end_frame, b.kind) for b in detection.boundaries] == [
+    assert [(b.first_frame, b.last_frame, b.kind) for b in detection.boundaries] == [
         (12, 13, "cut"), (29, 41, "fade")]
     assert _spans(detection) == [(0, 12), (13, 35), (41, 52)]
     assert detection.black_spans == [(36, 40)]

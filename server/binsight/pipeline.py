@@ -26,7 +26,8 @@ from .faces.base import FaceModel
 from .jobs import FileOutcome, utcnow
 from .media.keyframes import KeyframeConfig, sample_frames
 from .media.probe import probe
-from .media.shots import DetectorConfig, detect_shots
+from .media.shots import detect_shots
+from .media.types import DetectorConfig
 from .media.types import FrameSample, MediaInfo
 from .store import Store, quote
 
@@ -183,7 +184,7 @@ class Ingestor:
                 shot_id = f"{media_id}-{shot.index:04d}"
                 rows["shots"].append({
                     "shot_id": shot_id, "media_id": media_id, "idx": shot.index, "start_frame": shot.start_frame,
-                    "end_frame": shot.end_frame + 1, "start_s": shot.start_s, "end_s": shot.end_s,
+                    "end_frame": shot.end_frame, "start_s": shot.start_s, "end_s": shot.end_s,
                     "moving": shot.moving, "motion": float(shot.motion),
                 })
                 for sample in samples:

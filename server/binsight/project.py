@@ -38,7 +38,7 @@ from .faces.base import FaceConfig
 from .jobs import JobContext, JobManager, utcnow
 from .media.keyframes import KeyframeConfig
 from .media.probe import probe
-from .media.shots import DetectorConfig
+from .media.types import DetectorConfig
 from .models.manager import ModelManager
 from .pipeline import Ingestor, PipelineSettings, discover
 from .store import SCHEMA_VERSION, Store, in_list, quote

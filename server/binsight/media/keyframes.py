@@ -54,11 +54,11 @@ def choose_frames(shot: Shot, detection: Detection, config: KeyframeConfig,
 
 def _usable_frames(shot: Shot, boundaries: list[Boundary]) -> np.ndarray:
     """Shot frames outside every transition span; all of the shot if none is left."""
-    frames = np.arange(shot.start_frame, shot.end_frame + 1)
+    frames = np.arange(shot.start_frame, shot.end_frame)
     inside = np.zeros(frames.size, dtype=bool)
     for b in boundaries:
-        if b.start_frame <= shot.end_frame and b.end_frame >= shot.start_frame:
-            inside |= (frames >= b.start_frame) & (frames <= b.end_frame)
+        if b.first_frame < shot.end_frame and b.last_frame >= shot.start_frame:
+            inside |= (frames >= b.first_frame) & (frames <= b.last_frame)
     return frames[~inside] if not inside.all() else frames
 
 

@@ -25,84 +25,8 @@ import cv2
 import numpy as np
 
 from binsight.errors import Cancelled
-from binsight.media.types import Boundary, Detection, MediaInfo, Shot
+from binsight.media.types import Boundary, BoundaryKind, Detection, DetectorConfig, FrameStats, MediaInfo, Shot
 from binsight.media.video import DecodedFrame, VideoStream
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    """Detection thresholds. Luma values are on the 0-255 display scale (video-range sources are
-    expanded first), change values are mean absolute differences of thumbnail Y/U/V planes."""
-
-    cut_threshold: float = 8.0
-    """Sensitivity: the smallest frame-to-frame change that can be a hard cut. Lower finds subtler
-    cuts (e.g. between two similar grey setups) at the risk of cutting on fast camera moves."""
-    cut_ratio: float = 3.0
-    """A cut's change must also be this many times the average change of the frames around it,
-    so handheld shake, which changes every frame a lot, is not a cut while a jump in a calm
-    stretch is (the idea of PySceneDetect's AdaptiveDetector)."""
-    cut_window: int = 2
-    """Frames each side averaged for ``cut_ratio``."""
-    min_shot_frames: int = 8
-    """No shot shorter than this: a cut this close to the previous one is ignored (flash frames,
-    strobes), and slivers of content this short between blank frames are dropped."""
-    black_luma: float = 3.0
-    """Mean display luma at or below which a frame is black (blank). 3/255 keeps the darkest
-    first frames of a fade-in as content, as an editor would."""
-    white_luma: float = 250.0
-    """Mean display luma at or above which a frame is white (blank, fades through white)."""
-    fade_step: float = 0.25
-    """Minimum luma change per frame for a frame next to a blank span to count as fade ramp."""
-    max_fade_frames: int = 150
-    """A fade ramp is never followed further than this (5 s at 30 fps)."""
-    dissolve_window: int = 6
-    """Half-width k of the dissolve test: frame c is compared with the mean of frames c-k, c+k."""
-    dissolve_min_change: float = 8.0
-    """Frames c-k and c+k must differ at least this much for c to be inside a dissolve."""
-    dissolve_max_residual: float = 0.2
-    """...and frame c must be that close (as a fraction of their difference) to their average:
-    a cross-fade is a linear mix, camera motion is not."""
-    dissolve_min_frames: int = 4
-    """Shortest run of dissolve centres accepted (rejects brief coincidences)."""
-    dissolve_min_unexplained: float = 0.6
-    """...and frames c-k and c+k must be different pictures: after aligning them by the
-    translation that best maps one onto the other, at least this fraction of their luma
-    difference must remain. A slow pan moves the thumbnail by under a pixel across the window,
-    and a sub-pixel shift *is* a linear mix of the two ends (bilinear interpolation), so the
-    residual test alone reads a slow pan, grainy or not, as one long dissolve."""
-    motion_threshold: float = 2.0
-    """Mean frame-to-frame change above which a shot counts as moving (three keyframes)."""
-    analysis_width: int = 64
-    """Width of the thumbnails the change and dissolve tests run on."""
-    sharpness_width: int = 128
-    """Width at which sharpness (variance of the Laplacian) is measured for keyframe choice."""
-
-
-@dataclass
-class FrameStats:
-    """The detection pass's per-frame scalars, kept on the Detection so keyframe choice needs no
-    second analysis pass. ``change[i]`` compares frame i with frame i-1 (0 for frame 0);
-    ``blend_*[c]`` is the dissolve test centred on c (0 where the window does not fit;
-    ``blend_unexplained`` is only measured where the change and residual tests pass, 1 elsewhere);
-    ``recall[i]`` is the smallest change between frame i and the frames 2..min_shot_frames back
-    (small when the picture returns after a flash), measured only where ``change`` reaches the
-    cut threshold (inf elsewhere)."""
-
-    time_s: np.ndarray
-    luma: np.ndarray
-    change: np.ndarray
-    sharpness: np.ndarray
-    blend_change: np.ndarray
-    blend_residual: np.ndarray
-    recall: np.ndarray
-    blend_unexplained: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.time_s)
-
-    def blank(self, config: DetectorConfig) -> np.ndarray:
-        """Boolean mask of black or white frames."""
-        return (self.luma <= config.black_luma) | (self.luma >= config.white_luma)
 
 
 class FrameAnalyzer:
@@ -270,11 +194,11 @@ class FadeDetector(SceneDetector):
             start = first - 1 - ramp_out if first > 0 else last
             end = last + 1 + ramp_in if last < n - 1 else first
             if ramp_out or ramp_in:
-                kind = "fade"
+                kind = BoundaryKind.FADE
             elif first == 0 or last == n - 1:
-                kind = "cut"
+                kind = BoundaryKind.CUT
             else:
-                kind = "black"
+                kind = BoundaryKind.BLACK
             boundaries.append(Boundary(start, end, kind))
         return boundaries
 
@@ -313,7 +237,7 @@ class CutDetector(SceneDetector):
             around = np.concatenate((change[max(1, i - w):i], change[i + 1:min(n, i + w + 1)]))
             if around.size and change[i] < cfg.cut_ratio * around.mean():
                 continue
-            boundaries.append(Boundary(i - 1, i, "cut"))
+            boundaries.append(Boundary(i - 1, i, BoundaryKind.CUT))
         return boundaries
 
 
@@ -354,8 +278,8 @@ class DissolveDetector(SceneDetector):
         base = min(float(np.median(around)), inside) if around.size else 0.0
         active = np.flatnonzero(stats.change[lo + 1:hi + 1] >= base + 0.5 * (inside - base))
         if active.size == 0:
-            return Boundary(lo, hi, "dissolve")
-        return Boundary(lo + int(active[0]), lo + 1 + int(active[-1]), "dissolve")
+            return Boundary(lo, hi, BoundaryKind.DISSOLVE)
+        return Boundary(lo + int(active[0]), lo + 1 + int(active[-1]), BoundaryKind.DISSOLVE)
 
 
 class BinsightDetector:
@@ -377,9 +301,9 @@ class BinsightDetector:
                 if not any(_overlaps(c, b) for b in (*fades, *dissolves))]
         excluded = stats.blank(cfg)
         for d in dissolves:
-            excluded[d.start_frame + 1:d.end_frame] = True
+            excluded[d.first_frame + 1:d.last_frame] = True
         accepted_cuts = self._min_length(cuts, stats)
-        cut_frames = {c.end_frame for c in accepted_cuts}
+        cut_frames = {c.last_frame for c in accepted_cuts}
         spans: list[tuple[int, int]] = []
         for first, last in _runs(~excluded):
             start = first
@@ -389,12 +313,12 @@ class BinsightDetector:
                     start = f
             spans.append((start, last))
         spans = [s for s in spans if s[1] - s[0] + 1 >= min(cfg.min_shot_frames, n)]
-        boundaries = sorted((*fades, *dissolves, *accepted_cuts), key=lambda b: b.start_frame)
+        boundaries = sorted((*fades, *dissolves, *accepted_cuts), key=lambda b: b.first_frame)
         # Motion is judged on steady picture only: a fade ramp changes every frame but is not
         # camera or subject movement.
         steady = np.ones(n, dtype=bool)
         for b in (*fades, *dissolves):
-            steady[b.start_frame:b.end_frame + 1] = False
+            steady[b.first_frame:b.last_frame + 1] = False
         shots = [self._shot(i, a, b, stats, steady) for i, (a, b) in enumerate(spans)]
         return shots, boundaries, self.fades.blank_spans(stats)
 
@@ -404,8 +328,8 @@ class BinsightDetector:
         both go, so the flash frames stay in the shot around them instead of opening one."""
         accepted: list[Boundary] = []
         for cut in cuts:
-            if accepted and cut.end_frame - accepted[-1].end_frame < self.config.min_shot_frames:
-                if stats.recall[cut.end_frame] < self.config.cut_threshold:
+            if accepted and cut.last_frame - accepted[-1].last_frame < self.config.min_shot_frames:
+                if stats.recall[cut.last_frame] < self.config.cut_threshold:
                     accepted.pop()
                 continue
             accepted.append(cut)
@@ -419,7 +343,7 @@ class BinsightDetector:
             changes = steady_changes
         motion = float(changes.mean()) if changes.size else 0.0
         frame_time = _frame_duration(stats)
-        return Shot(index=index, start_frame=first, end_frame=last,
+        return Shot(index=index, start_frame=first, end_frame=last + 1,
                     start_s=float(stats.time_s[first]),
                     end_s=float(stats.time_s[last] + frame_time),
                     moving=motion > self.config.motion_threshold, motion=motion)
@@ -433,7 +357,7 @@ def _frame_duration(stats: FrameStats) -> float:
 
 
 def _overlaps(a: Boundary, b: Boundary) -> bool:
-    return a.start_frame <= b.end_frame and b.start_frame <= a.end_frame
+    return a.first_frame <= b.last_frame and b.first_frame <= a.last_frame
 
 
 def detect_shots(path: str, info: MediaInfo, config: DetectorConfig | None = None,

@@ -5,13 +5,10 @@ numbers); seconds are only ever derived from presentation timestamps (PTS)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from binsight.media.shots import FrameStats
 
 
 @dataclass(frozen=True)
@@ -52,8 +49,10 @@ class MediaInfo:
 
 @dataclass(frozen=True)
 class Shot:
-    """A run of content frames between two boundaries. Frames are 0-based in decode order;
-    ``end_frame`` is inclusive. Times are seconds from the first frame's PTS."""
+    """A run of content frames between two boundaries. Frames are 0-based in decode order and
+    ``end_frame`` is exclusive, as in every later layer (store, API, exports) and PySceneDetect's
+    scene list. Times are seconds from the first frame's PTS; ``end_s`` is the end of the last
+    frame."""
 
     index: int
     start_frame: int
@@ -65,22 +64,108 @@ class Shot:
 
     @property
     def frame_count(self) -> int:
-        return self.end_frame - self.start_frame + 1
+        return self.end_frame - self.start_frame
+
+
+class BoundaryKind(StrEnum):
+    CUT = "cut"
+    FADE = "fade"
+    DISSOLVE = "dissolve"
+    BLACK = "black"  # a blank gap with hard edges on both sides
 
 
 @dataclass(frozen=True)
 class Boundary:
-    """A transition between shots: a hard cut spans one frame pair, a fade or dissolve many."""
+    """A transition between shots, as an inclusive span of frames (like the hand-checked truth
+    it is scored against): a hard cut is the frame pair ``(N-1, N)``, a fade or a dissolve every
+    frame of its ramp. The names say "first/last" so nobody reads them as a shot's range."""
 
-    start_frame: int
-    end_frame: int
-    kind: str  # "cut" | "fade" | "dissolve" | "black"
+    first_frame: int
+    last_frame: int
+    kind: BoundaryKind
 
     @property
     def frame(self) -> int:
         """The frame this boundary is reported at (scored against truth): the middle of the
         transition; for a cut ``(N-1, N)`` that is ``N``, the first frame of the new shot."""
-        return (self.start_frame + self.end_frame + 1) // 2
+        return (self.first_frame + self.last_frame + 1) // 2
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Detection thresholds. Luma values are on the 0-255 display scale (video-range sources are
+    expanded first), change values are mean absolute differences of thumbnail Y/U/V planes."""
+
+    cut_threshold: float = 8.0
+    """Sensitivity: the smallest frame-to-frame change that can be a hard cut. Lower finds subtler
+    cuts (e.g. between two similar grey setups) at the risk of cutting on fast camera moves."""
+    cut_ratio: float = 3.0
+    """A cut's change must also be this many times the average change of the frames around it,
+    so handheld shake, which changes every frame a lot, is not a cut while a jump in a calm
+    stretch is (the idea of PySceneDetect's AdaptiveDetector)."""
+    cut_window: int = 2
+    """Frames each side averaged for ``cut_ratio``."""
+    min_shot_frames: int = 8
+    """No shot shorter than this: a cut this close to the previous one is ignored (flash frames,
+    strobes), and slivers of content this short between blank frames are dropped."""
+    black_luma: float = 3.0
+    """Mean display luma at or below which a frame is black (blank). 3/255 keeps the darkest
+    first frames of a fade-in as content, as an editor would."""
+    white_luma: float = 250.0
+    """Mean display luma at or above which a frame is white (blank, fades through white)."""
+    fade_step: float = 0.25
+    """Minimum luma change per frame for a frame next to a blank span to count as fade ramp."""
+    max_fade_frames: int = 150
+    """A fade ramp is never followed further than this (5 s at 30 fps)."""
+    dissolve_window: int = 6
+    """Half-width k of the dissolve test: frame c is compared with the mean of frames c-k, c+k."""
+    dissolve_min_change: float = 8.0
+    """Frames c-k and c+k must differ at least this much for c to be inside a dissolve."""
+    dissolve_max_residual: float = 0.2
+    """...and frame c must be that close (as a fraction of their difference) to their average:
+    a cross-fade is a linear mix, camera motion is not."""
+    dissolve_min_frames: int = 4
+    """Shortest run of dissolve centres accepted (rejects brief coincidences)."""
+    dissolve_min_unexplained: float = 0.6
+    """...and frames c-k and c+k must be different pictures: after aligning them by the
+    translation that best maps one onto the other, at least this fraction of their luma
+    difference must remain. A slow pan moves the thumbnail by under a pixel across the window,
+    and a sub-pixel shift *is* a linear mix of the two ends (bilinear interpolation), so the
+    residual test alone reads a slow pan, grainy or not, as one long dissolve."""
+    motion_threshold: float = 2.0
+    """Mean frame-to-frame change above which a shot counts as moving (three keyframes)."""
+    analysis_width: int = 64
+    """Width of the thumbnails the change and dissolve tests run on."""
+    sharpness_width: int = 128
+    """Width at which sharpness (variance of the Laplacian) is measured for keyframe choice."""
+
+
+@dataclass
+class FrameStats:
+    """The detection pass's per-frame scalars, kept on the Detection so keyframe choice needs no
+    second analysis pass. ``change[i]`` compares frame i with frame i-1 (0 for frame 0);
+    ``blend_*[c]`` is the dissolve test centred on c (0 where the window does not fit;
+    ``blend_unexplained`` is only measured where the change and residual tests pass, 1 elsewhere);
+    ``recall[i]`` is the smallest change between frame i and the frames 2..min_shot_frames back
+    (small when the picture returns after a flash), measured only where ``change`` reaches the
+    cut threshold (inf elsewhere)."""
+
+    time_s: np.ndarray
+    luma: np.ndarray
+    change: np.ndarray
+    sharpness: np.ndarray
+    blend_change: np.ndarray
+    blend_residual: np.ndarray
+    recall: np.ndarray
+    blend_unexplained: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    def blank(self, config: DetectorConfig) -> np.ndarray:
+        """Boolean mask of black or white frames."""
+        return (self.luma <= config.black_luma) | (self.luma >= config.white_luma)
+
 
 
 @dataclass
@@ -89,7 +174,7 @@ class Detection:
 
     shots: list[Shot]
     boundaries: list[Boundary]
-    black_spans: list[tuple[int, int]]  # inclusive frame spans of black/blank picture
+    black_spans: list[tuple[int, int]]  # inclusive (first, last) frame spans of black/blank picture
     frames_decoded: int
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
