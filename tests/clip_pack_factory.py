@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from binsight.models.manifest import PackManifest
+from binsight.packs.manifest import PackManifest
 
 IMAGE_SIZE = 32
 DIM = 16

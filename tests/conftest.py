@@ -20,11 +20,8 @@ from binsight_client import Client  # noqa: E402
 
 
 def make_config(data_dir: Path, **overrides) -> Config:
-    config = Config(data_dir=data_dir, address="127.0.0.1:0", workers=4, log_level="WARNING")
-    for key, value in overrides.items():
-        section, _, name = key.rpartition(".")
-        setattr(getattr(config, section) if section else config, name, value)
-    return config
+    config = Config(data_dir=data_dir, address="127.0.0.1:0", http_address="", workers=4, log_level="WARNING")
+    return config.override(overrides)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from PIL import Image
 from binsight.embedders.clip import ClipEmbedder
 from binsight.embedders.preprocess import ClipPreprocess
 from binsight.embedders.tokenizer import ClipTokenizer, clean_text, fix_text, pre_tokenize
-from binsight.models.onnx_session import choose_providers
+from binsight.packs.onnx_session import choose_providers
 
 from clip_pack_factory import CONTEXT, DIM, IMAGE_SIZE, MEAN, STD, make_clip_pack
 

@@ -23,7 +23,7 @@ from binsight.errors import InvalidInput, NotFound, Unavailable
 from binsight.models import manager as manager_module
 from binsight.models.cli import register
 from binsight.models.manager import INSIGHTFACE_WARNING, ModelManager, StandardPack
-from binsight.models.manifest import PackManifest
+from binsight.packs.manifest import PackManifest
 
 from clip_pack_factory import make_clip_pack
 

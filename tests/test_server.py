@@ -226,7 +226,7 @@ def test_health_reflection_and_status(served) -> None:
             "binsight.v1.SystemService", "grpc.health.v1.Health"} <= services
     channel.close()
     status = client.status()
-    assert status.schema_version == 1 and status.scene_model.model_id.startswith("pixels")
+    assert status.schema_version == 2 and status.scene_model.model_id.startswith("pixels")
     assert status.face_model.model_id == "" and any("faces are off" in n for n in status.notes)
     with pytest.raises(FailedPrecondition, match="CLIP"):
         client.search_text("a kitchen")

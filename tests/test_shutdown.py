@@ -41,7 +41,7 @@ def serve(data_dir: Path, port: int) -> subprocess.Popen:
 
 def counts(data_dir: Path) -> dict[str, int]:
     store = Store(data_dir / "db")
-    return {t: store.count(t) for t in ("media", "shots", "keyframes", "assignments")}
+    return {t: getattr(store, t).count() for t in ("media", "shots", "keyframes", "assignments")}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])

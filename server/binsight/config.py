@@ -9,6 +9,11 @@ Keys mirror the dataclass fields, sections for the nested groups::
     join_threshold = 0.85
     [faces]
     enabled = true
+
+The sections are the settings classes of the parts they configure (``[faces]`` is a
+``faces.base.FaceConfig`` plus two switches, ``[detector]`` a ``media.types.DetectorConfig``,
+``[keyframes]`` a ``media.keyframes.KeyframeConfig``), so no setting is declared twice. Values
+are converted to each field's declared type, and a wrong key or value is named in the error.
 """
 
 from __future__ import annotations
@@ -16,11 +21,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import platformdirs
+
+from .faces.base import FaceConfig
+from .media.keyframes import KeyframeConfig
+from .media.types import DetectorConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,33 +39,27 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_HTTP_ADDRESS = "127.0.0.1:8765"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterSettings:
-    """Cosine thresholds of online assignment. None: the value calibrated for the active scene
-    model (CLIP: join 0.85 / noise 0.5, the seed design; pixels: 0.8 / 0.35, from
-    bench/clusters.py), since a cosine means different things in different embedding spaces."""
+    """Cosine thresholds of scene assignment. None: the value calibrated for the active scene
+    model (see ``clustering.types.ClusterConfig.for_model``), since a cosine means different
+    things in different embedding spaces."""
 
     join_threshold: float | None = None  # at or above: the shot joins the cluster
     noise_threshold: float | None = None  # below this to every cluster: the noise bucket
     merge_threshold: float | None = None  # recluster: average-linkage similarity to stop merging
 
 
-@dataclass
-class FaceSettings:
-    """See ``faces.base.FaceConfig`` for what the detection settings mean."""
+@dataclass(frozen=True)
+class FaceSettings(FaceConfig):
+    """The face detection settings every backend reads, plus whether faces run at all and which
+    model pack to prefer."""
 
     enabled: bool = True
     pack: str = "auto"  # "auto": a pack the user installed, else the built-in dlib model
-    detector: str = "hog"  # dlib only: "hog" (fast) or "cnn" (slower, finds more)
-    min_face_px: int = 32
-    min_det_score: float | None = None  # None: the backend's calibrated default
-    max_detect_pixels: int = 4 * 1920 * 1080
-    # per shot: pixels of full scans at the detection scale (one 1080p sample doubled); the other
-    # samples get a quarter-scale scan plus full-scale scans around the small faces already found
-    max_shot_detect_pixels: int = 4 * 1920 * 1080
-    max_faces_per_shot: int = 14  # faces embedded per shot (~0.15 CPU-s each), >= 2 per person
     extra_samples_per_shot: int = 4  # frames scanned for faces beyond the keyframes
 
 
@@ -62,12 +67,16 @@ class FaceSettings:
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("binsight")))
     address: str = DEFAULT_ADDRESS
+    http_address: str = DEFAULT_HTTP_ADDRESS  # the review page; "" turns it off
     scene_model: str = "auto"  # "auto": best installed CLIP pack, else "pixels"
     models_dir: Path | None = None  # default: <data_dir>/models
-    workers: int = 8  # gRPC worker threads
+    workers: int = 8  # gRPC worker threads for unary calls
     log_level: str = "INFO"
+    log_format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
     faces: FaceSettings = field(default_factory=FaceSettings)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    keyframes: KeyframeConfig = field(default_factory=KeyframeConfig)
 
     @property
     def models_path(self) -> Path:
@@ -81,6 +90,11 @@ class Config:
     def media_cache(self) -> Path:
         """Keyframe JPEGs and thumbnails, one folder per media file."""
         return self.data_dir / "keyframes"
+
+    def override(self, values: Mapping[str, Any]) -> "Config":
+        """A copy with dotted keys replaced (``{"faces.enabled": False}``), values converted as
+        from a file."""
+        return _build(values, self)
 
 
 _ENV_PREFIX = "BINSIGHT_"
@@ -108,22 +122,26 @@ def load_config(
         values.update(_flatten(tomllib.loads(Path(path).read_text())))
     values.update(env_values)
     values.update(flag_values)
-    return _build(values)
+    return _build(values, Config())
 
 
-def _known_keys(node: Any = None, prefix: str = "") -> set[str]:
+def settings_table(node: Any = None, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every configuration key with its default, in declaration order (the README's table)."""
     node = node if node is not None else Config()
-    keys: set[str] = set()
+    rows: list[tuple[str, Any]] = []
     for f in dataclasses.fields(node):
         value = getattr(node, f.name)
-        keys |= _known_keys(value, f"{prefix}{f.name}.") if dataclasses.is_dataclass(value) else {prefix + f.name}
-    return keys
+        if dataclasses.is_dataclass(value):
+            rows += settings_table(value, f"{prefix}{f.name}.")
+        else:
+            rows.append((prefix + f.name, value))
+    return rows
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     """``BINSIGHT_CLUSTERS__JOIN_THRESHOLD`` -> ``clusters.join_threshold``. Other ``BINSIGHT_*``
     variables (a test harness's, a wrapper script's) are not configuration and are left alone."""
-    known = _known_keys()
+    known = {key for key, _ in settings_table()}
     out = {}
     for key, value in environ.items():
         dotted = key[len(_ENV_PREFIX):].lower().replace("__", ".")
@@ -142,42 +160,67 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _build(values: Mapping[str, Any]) -> Config:
-    config = Config()
+def _build(values: Mapping[str, Any], base: Config) -> Config:
+    """Apply dotted ``values`` to ``base``; sections are frozen, so each is rebuilt once."""
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
     for dotted, raw in values.items():
         *parents, name = dotted.split(".")
-        target: Any = config
-        for part in parents:
-            target = getattr(target, part, None)
-            if not dataclasses.is_dataclass(target):
-                raise ValueError(f"unknown configuration section {'.'.join(parents)!r} (from {dotted!r})")
-        fields = {f.name: f for f in dataclasses.fields(target)}
-        if name not in fields:
+        if len(parents) > 1 or (parents and not dataclasses.is_dataclass(getattr(base, parents[0], None))):
+            raise ValueError(f"unknown configuration section {'.'.join(parents)!r} (from {dotted!r})")
+        target = getattr(base, parents[0]) if parents else base
+        hints = typing.get_type_hints(type(target))
+        known = {f.name for f in dataclasses.fields(target)}
+        if name not in known or (not parents and dataclasses.is_dataclass(getattr(base, name))):
             raise ValueError(f"unknown configuration key {dotted!r}")
-        setattr(target, name, _coerce(getattr(target, name), raw, dotted))
-    return config
-
-
-def _coerce(current: Any, raw: Any, key: str) -> Any:
-    """Convert strings from the environment to the type of the default they replace."""
-    if current is None and isinstance(raw, str):
+        value = _coerce(hints[name], raw, dotted)
+        if parents:
+            sections.setdefault(parents[0], {})[name] = value
+        else:
+            top[name] = value
+    for section, changes in sections.items():
         try:
-            return float(raw)
-        except ValueError:
-            raise ValueError(f"configuration {key}={raw!r} is not a number") from None
-    if not isinstance(raw, str) or isinstance(current, str):
-        return Path(raw) if isinstance(current, Path) or key.endswith("_dir") else raw
+            top[section] = dataclasses.replace(getattr(base, section), **changes)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"configuration [{section}]: {exc}") from None
+    return dataclasses.replace(base, **top)
+
+
+def _coerce(hint: Any, raw: Any, key: str) -> Any:
+    """Convert a value from a file or the environment (strings) to the field's declared type."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw is None or (isinstance(raw, str) and raw.lower() in ("", "none")):
+            return None
+        return _coerce(next(a for a in args if a is not type(None)), raw, key)
+    if origin is Literal:
+        if raw not in args:
+            raise ValueError(f"configuration {key}={raw!r} must be one of {', '.join(map(repr, args))}")
+        return raw
+    if origin is tuple:
+        items = raw.split(",") if isinstance(raw, str) else list(raw)
+        return tuple(_coerce(args[0], item, key) for item in items)
     try:
-        if isinstance(current, bool):
-            if raw.lower() in ("1", "true", "yes", "on"):
+        if hint is bool:
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("1", "true", "yes", "on"):
                 return True
-            if raw.lower() in ("0", "false", "no", "off"):
+            if str(raw).lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError(raw)
-        if isinstance(current, int):
+        if hint is int:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
             return int(raw)
-        if isinstance(current, float):
+        if hint is float:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
             return float(raw)
-    except ValueError:
-        raise ValueError(f"configuration {key}={raw!r} is not a valid {type(current).__name__}") from None
-    return Path(raw)
+        if hint is Path:
+            return Path(raw).expanduser()
+        if hint is str:
+            return str(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"configuration {key}={raw!r} is not a valid {getattr(hint, '__name__', hint)}") from None
+    raise ValueError(f"configuration {key} has a type Binsight cannot read ({hint})")

@@ -38,3 +38,9 @@ class Cancelled(BinsightError):
     """A job was cancelled by its owner."""
 
     kind = "cancelled"
+
+
+class Unsupported(BinsightError):
+    """The server does not offer this yet."""
+
+    kind = "unimplemented"

@@ -14,35 +14,50 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Callable, Iterator
 
+from .clock import utcnow
 from .errors import Cancelled, NotFound
 
 log = logging.getLogger(__name__)
 
-TERMINAL = ("succeeded", "failed", "cancelled")
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 
 
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+class FileStatus(StrEnum):
+    PENDING = "pending"
+    INGESTED = "ingested"
+    UNCHANGED = "unchanged"
+    REPLACED = "replaced"
+    FAILED = "failed"
 
 
 @dataclass
 class FileOutcome:
     path: str
     media_id: str = ""
-    status: str = "pending"  # ingested | unchanged | replaced | failed | pending
+    status: FileStatus = FileStatus.PENDING
     message: str = ""
     shots: int = 0
     faces: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
     job_id: str
-    state: str
+    state: JobState
     file: str = ""
     stage: str = ""
     frames_done: int = 0
@@ -59,7 +74,7 @@ class Job:
     kind: str
     paths: list[str]
     files: list[FileOutcome]
-    state: str = "queued"
+    state: JobState = JobState.QUEUED
     created_at: str = field(default_factory=utcnow)
     finished_at: str = ""
     shots_found: int = 0
@@ -68,8 +83,12 @@ class Job:
     face_model_id: str = ""
 
     @property
+    def files_total(self) -> int:
+        return len(self.files)
+
+    @property
     def files_done(self) -> int:
-        return sum(1 for f in self.files if f.status != "pending")
+        return sum(1 for f in self.files if f.status is not FileStatus.PENDING)
 
 
 class JobContext:
@@ -136,10 +155,10 @@ class JobManager:
             if job_id not in self._jobs:
                 raise NotFound(f"no job with id {job_id!r}")
             job = self._jobs[job_id]
-            if job.state not in TERMINAL:
+            if not job.state.terminal:
                 self._contexts[job_id].cancel_requested.set()
-                if job.state == "queued":
-                    self._finish(job, "cancelled", "cancelled before it started")
+                if job.state is JobState.QUEUED:
+                    self._finish(job, JobState.CANCELLED, "cancelled before it started")
         return self.get(job_id)
 
     def watch(self, job_id: str, alive: Callable[[], bool] = lambda: True) -> Iterator[Event]:
@@ -159,7 +178,7 @@ class JobManager:
             for seq, event in news:
                 last_seq = seq
                 yield event
-            if (state in TERMINAL and not news) or not alive():
+            if (state.terminal and not news) or not alive():
                 return
 
     def shutdown(self, timeout: float = 30.0) -> None:
@@ -167,7 +186,7 @@ class JobManager:
         being ingested is abandoned before its commit, so the store keeps only whole files."""
         with self._cond:
             for job_id, job in self._jobs.items():
-                if job.state not in TERMINAL:
+                if not job.state.terminal:
                     self._contexts[job_id].cancel_requested.set()
         self._queue.put(None)
         self._worker.join(timeout)
@@ -184,11 +203,11 @@ class JobManager:
             self._events[job.job_id].append((next(self._seq), event))
             self._cond.notify_all()
 
-    def _finish(self, job: Job, state: str, message: str = "") -> None:
+    def _finish(self, job: Job, state: JobState, message: str = "") -> None:
         with self._cond:
             job.state = state
             job.finished_at = utcnow()
-            if state == "failed":
+            if state is JobState.FAILED:
                 job.error = message
         self._publish(job, stage="done", message=message or state)
         log.info("job finished", extra={"job_id": job.job_id, "state": state, "shots": job.shots_found,
@@ -202,20 +221,20 @@ class JobManager:
             job, work = item
             context = self._contexts[job.job_id]
             with self._cond:
-                if job.state != "queued":
+                if job.state is not JobState.QUEUED:
                     continue
-                job.state = "running"
+                job.state = JobState.RUNNING
             self._publish(job, message="started")
             try:
                 work(context)
             except Cancelled as exc:
-                self._finish(job, "cancelled", str(exc))
+                self._finish(job, JobState.CANCELLED, str(exc))
             except Exception as exc:  # a job failure must never kill the worker
                 log.exception("job failed", extra={"job_id": job.job_id})
-                self._finish(job, "failed", f"{type(exc).__name__}: {exc}")
+                self._finish(job, JobState.FAILED, f"{type(exc).__name__}: {exc}")
             else:
-                failed = [f for f in job.files if f.status == "failed"]
+                failed = [f for f in job.files if f.status is FileStatus.FAILED]
                 if failed and len(failed) == len(job.files):
-                    self._finish(job, "failed", "; ".join(f"{f.path}: {f.message}" for f in failed))
+                    self._finish(job, JobState.FAILED, "; ".join(f"{f.path}: {f.message}" for f in failed))
                 else:
-                    self._finish(job, "cancelled" if context.cancel_requested.is_set() else "succeeded")
+                    self._finish(job, JobState.CANCELLED if context.cancel_requested.is_set() else JobState.SUCCEEDED)

@@ -1,88 +1,336 @@
-"""The project store: an embedded LanceDB database under the data dir.
+"""The project store: an embedded LanceDB database under the data dir, one table per record type
+of ``records.py``.
 
-Schemas are declared once here. The store offers a few verbs (``add``, ``upsert``, ``delete``,
-``read``, ``count``) plus the one write that must be all-or-nothing: ``commit_media``, which
-writes a file's shots, keyframes and faces first and its ``media`` row last. The media row is the
-commit marker: on open, rows whose media row is missing (a crash mid-ingest) are removed, so a
-reader never sees half a file.
+Schemas are derived from the record classes (as LanceDB's ``LanceModel.to_arrow_schema`` does for
+pydantic models), and each table offers the queries its callers need, so no caller writes a filter
+string. The one write that must be all-or-nothing is ``commit_media``: a file's shots, keyframes
+and faces first, its ``media`` row last. The media row is the commit marker: on open, rows whose
+media row is missing (a crash mid-ingest) are removed, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import typing
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 import lancedb
+import numpy as np
 import pyarrow as pa
 
+from . import records as r
 from .errors import Conflict
+from .migrations import migrate
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_f32 = pa.list_(pa.float32())
-_S, _I, _F, _B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
-
-
-def _schema(**columns: pa.DataType) -> pa.Schema:
-    return pa.schema([pa.field(name, dtype) for name, dtype in columns.items()])
+R = TypeVar("R")
 
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "meta": _schema(key=_S, value=_S),
-    "media": _schema(
-        media_id=_S, path=_S, content_hash=_S, size_bytes=_I, container=_S, codec=_S, width=_I, height=_I,
-        rotation=_I, pixel_aspect=_S, frame_rate=_S, frame_count=_I, duration_s=_F, first_pts_s=_F,
-        start_timecode=_S, drop_frame=_B, reel=_S, creation_time=_S, has_audio=_B, audio_channels=_I,
-        audio_sample_rate=_I, bit_depth=_I, pix_fmt=_S, interlaced=_B, variable_frame_rate=_B,
-        truncated=_B, warnings=pa.list_(_S), scene_model_id=_S, face_model_id=_S, ingested_at=_S, shot_count=_I,
-    ),
-    "shots": _schema(
-        shot_id=_S, media_id=_S, idx=_I, start_frame=_I, end_frame=_I, start_s=_F, end_s=_F, moving=_B, motion=_F,
-    ),
-    "keyframes": _schema(
-        keyframe_id=_S, shot_id=_S, media_id=_S, frame=_I, time_s=_F, sharpness=_F, image_path=_S,
-        thumb_path=_S, model_id=_S, vector=_f32,
-    ),
-    "faces": _schema(
-        face_id=_S, shot_id=_S, media_id=_S, frame=_I, time_s=_F, box=_f32, landmarks=_f32, det_score=_F,
-        sharpness=_F, size_px=_F, model_id=_S, vector=_f32,
-    ),
-    # Mutable state: where each shot is, clusters and their editor flags, characters.
-    "assignments": _schema(
-        shot_id=_S, cluster_id=_S, score=_F, noise=_B, candidates_json=_S, pinned=_B, updated_at=_S,
-    ),
-    "clusters": _schema(
-        cluster_id=_S, kind=_S, name=_S, named=_B, locked=_B, seen=_B, touched=_B, created_at=_S, updated_at=_S,
-    ),
-    "characters": _schema(character_id=_S, name=_S, named=_B, model_id=_S, created_at=_S),
-    "face_assignments": _schema(face_id=_S, character_id=_S, pinned=_B),
-    # Editor constraints that every recluster respects: "not this one" / "not this person".
-    "constraints": _schema(kind=_S, a_id=_S, b_id=_S, created_at=_S),
-    "feedback": _schema(
-        feedback_id=_S, action=_S, actor=_S, created_at=_S, subject_id=_S, from_id=_S, to_id=_S, detail_json=_S,
-    ),
-    "training_feedback": _schema(
-        anchor_id=_S, positive_id=_S, negative_id=_S, label=_S, timestamp=_S, feedback_id=_S,
-    ),
-    "adapters": _schema(
-        version=_S, created_at=_S, model_id=_S, path=_S, active=_B, validation_before=_F, validation_after=_F,
-    ),
+# ------------------------------------------------------------------------------------------------
+# record <-> Arrow: one codec per field type
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Codec:
+    arrow: pa.DataType
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_SCALARS: dict[Any, _Codec] = {
+    str: _Codec(pa.string(), _same, _same),
+    int: _Codec(pa.int64(), int, _same),
+    float: _Codec(pa.float64(), float, _same),
+    bool: _Codec(pa.bool_(), bool, _same),
+    bytes: _Codec(pa.binary(), bytes, _same),
+    Fraction: _Codec(pa.string(), lambda f: f"{f.numerator}/{f.denominator}", Fraction),
+    np.ndarray: _Codec(pa.list_(pa.float32()), lambda v: np.asarray(v, np.float32).reshape(-1).tolist(),
+                       lambda v: np.asarray(v, np.float32)),
+    str | None: _Codec(pa.string(), lambda v: "" if v is None else v, lambda v: v or None),
 }
 
-_MEDIA_CHILDREN = ("shots", "keyframes", "faces")
+
+def _codec(hint: Any) -> _Codec:
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return _Codec(pa.string(), str, hint)
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if item is float:
+            return _Codec(pa.list_(pa.float32()), lambda v: [float(x) for x in v], lambda v: tuple(v or ()))
+        if dataclasses.is_dataclass(item):
+            inner = _codecs(item)
+            struct = pa.struct([(name, c.arrow) for name, c in inner.items()])
+            return _Codec(
+                pa.list_(struct),
+                lambda v: [{n: c.encode(getattr(x, n)) for n, c in inner.items()} for x in v],
+                lambda v: tuple(item(**{n: c.decode(d[n]) for n, c in inner.items()}) for d in v or ()))
+        inner_codec = _codec(item)
+        return _Codec(pa.list_(inner_codec.arrow), lambda v: [inner_codec.encode(x) for x in v],
+                      lambda v: tuple(inner_codec.decode(x) for x in v or ()))
+    raise TypeError(f"no store column type for {hint!r}")
 
 
-def quote(value: str) -> str:
+_CODECS: dict[type, dict[str, _Codec]] = {}
+
+
+def _codecs(record_type: type) -> dict[str, _Codec]:
+    if record_type not in _CODECS:
+        hints = typing.get_type_hints(record_type, vars(r))
+        _CODECS[record_type] = {f.name: _codec(hints[f.name]) for f in dataclasses.fields(record_type)}
+    return _CODECS[record_type]
+
+
+def schema_of(record_type: type) -> pa.Schema:
+    """The Arrow schema of a record class: one column per field, in field order."""
+    return pa.schema([pa.field(name, c.arrow) for name, c in _codecs(record_type).items()])
+
+
+def to_arrow(record_type: type[R], records: Iterable[R]) -> pa.Table:
+    codecs = _codecs(record_type)
+    rows = [{name: c.encode(getattr(rec, name)) for name, c in codecs.items()} for rec in records]
+    return pa.Table.from_pylist(rows, schema=schema_of(record_type))
+
+
+def encode(record: Any) -> dict[str, Any]:
+    """A record as plain JSON-able values, as the store writes it (for undo data)."""
+    return {name: c.encode(getattr(record, name)) for name, c in _codecs(type(record)).items()}
+
+
+def decode(record_type: type[R], row: dict[str, Any]) -> R:
+    return from_rows(record_type, [row])[0]
+
+
+def from_rows(record_type: type[R], rows: Iterable[dict[str, Any]]) -> list[R]:
+    codecs = _codecs(record_type)
+    return [record_type(**{name: c.decode(row[name]) for name, c in codecs.items()})  # type: ignore[call-arg]
+            for row in rows]
+
+
+def _quote(value: str) -> str:
     """A SQL string literal for LanceDB filters (ids are ours, paths are not)."""
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def in_list(column: str, values: Iterable[str]) -> str:
-    return f"{column} IN ({', '.join(quote(v) for v in values)})"
+def _in(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(_quote(v) for v in values)})"
+
+
+# ------------------------------------------------------------------------------------------------
+# tables
+# ------------------------------------------------------------------------------------------------
+class Table(Generic[R]):
+    """One LanceDB table of one record type, keyed by one field. Writes are serialised by the
+    store's lock (LanceDB commits one version per write); reads see the last committed version."""
+
+    name: str
+    record: type[R]
+    key: str
+
+    def __init__(self, db: Any, lock: threading.RLock) -> None:
+        self._lock = lock
+        existing = set(db.list_tables().tables)
+        self._table = db.open_table(self.name) if self.name in existing else \
+            db.create_table(self.name, schema=schema_of(self.record))
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _arrow(self, where: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
+        query = self._table.search()
+        if where:
+            query = query.where(where)
+        if columns:
+            query = query.select(list(columns))
+        result = query.limit(None).to_arrow()
+        return result.select(list(columns) if columns else schema_of(self.record).names)
+
+    def _where(self, where: str | None) -> list[R]:
+        return from_rows(self.record, self._arrow(where).to_pylist())
+
+    def all(self) -> list[R]:
+        return self._where(None)
+
+    def get(self, key: str) -> R | None:
+        found = self._where(f"{self.key} = {_quote(key)}")
+        return found[0] if found else None
+
+    def get_many(self, keys: Iterable[str]) -> list[R]:
+        keys = list(keys)
+        return self._where(_in(self.key, keys)) if keys else []
+
+    def keys(self) -> set[str]:
+        return set(self._arrow(columns=[self.key]).column(self.key).to_pylist())
+
+    def count(self) -> int:
+        return self._table.count_rows()
+
+    # -- writes ----------------------------------------------------------------------------------
+    def add(self, records: Iterable[R]) -> None:
+        data = to_arrow(self.record, records)
+        if data.num_rows:
+            with self._lock:
+                self._table.add(data)
+
+    def upsert(self, records: Iterable[R]) -> None:
+        """Insert or replace by key; of several records with one key the last wins (a merge
+        with duplicate source keys is an error in LanceDB)."""
+        unique = {getattr(rec, self.key): rec for rec in records}
+        if not unique:
+            return
+        data = to_arrow(self.record, unique.values())
+        with self._lock:
+            (self._table.merge_insert(self.key).when_matched_update_all()
+             .when_not_matched_insert_all().execute(data))
+
+    def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if keys:
+            self._delete(_in(self.key, keys))
+
+    def _delete(self, where: str) -> None:
+        with self._lock:
+            self._table.delete(where)
+
+    def optimize(self) -> None:
+        with self._lock:
+            self._table.optimize()
+
+
+class MetaTable(Table[r.MetaRecord]):
+    name, record, key = "meta", r.MetaRecord, "key"
+
+
+class _MediaChild(Table[R]):
+    """A table whose rows belong to one media file (removed with it)."""
+
+    def of_media(self, media_id: str) -> list[R]:
+        return self._where(f"media_id = {_quote(media_id)}")
+
+    def media_ids(self) -> set[str]:
+        return set(self._arrow(columns=["media_id"]).column("media_id").to_pylist())
+
+    def delete_media(self, media_ids: Iterable[str]) -> None:
+        media_ids = list(media_ids)
+        if media_ids:
+            self._delete(_in("media_id", media_ids))
+
+    def without_vectors(self, media_id: str | None = None) -> list[R]:
+        """Rows (of one file, or all) with their vectors left empty: views and images need no
+        vectors, and reading them is most of the I/O."""
+        columns = [n for n in schema_of(self.record).names if n != "vector"]
+        where = None if media_id is None else f"media_id = {_quote(media_id)}"
+        return from_rows(self.record, ({**row, "vector": []} for row in self._arrow(where, columns).to_pylist()))
+
+
+class MediaTable(Table[r.MediaRecord]):
+    name, record, key = "media", r.MediaRecord, "media_id"
+
+    def at_path(self, path: str) -> list[r.MediaRecord]:
+        """Every committed version of the file at ``path`` (normally one)."""
+        return self._where(f"path = {_quote(path)}")
+
+
+class ShotsTable(_MediaChild[r.ShotRecord]):
+    name, record, key = "shots", r.ShotRecord, "shot_id"
+
+
+class KeyframesTable(_MediaChild[r.KeyframeRecord]):
+    name, record, key = "keyframes", r.KeyframeRecord, "keyframe_id"
+
+    def vectors(self, model_id: str, media_id: str | None = None) -> dict[str, np.ndarray]:
+        """Keyframe vectors of one embedding space, per shot, in frame order (a shot's keyframes
+        as one ``(k, dim)`` array). Read column-wise: a 100k-shot project loads in seconds."""
+        where = f"model_id = {_quote(model_id)}"
+        if media_id is not None:
+            where += f" AND media_id = {_quote(media_id)}"
+        data = self._arrow(where, ["shot_id", "frame", "vector"])
+        by_shot: dict[str, list[tuple[int, np.ndarray]]] = defaultdict(list)
+        shots = data.column("shot_id").to_pylist()
+        frames = data.column("frame").to_pylist()
+        vectors = data.column("vector").to_numpy(zero_copy_only=False)
+        for sid, frame, vector in zip(shots, frames, vectors):
+            by_shot[sid].append((frame, vector))
+        return {sid: np.stack([np.asarray(v, np.float32) for _, v in sorted(rows, key=lambda x: x[0])])
+                for sid, rows in by_shot.items()}
+
+
+class FacesTable(_MediaChild[r.FaceRecord]):
+    name, record, key = "faces", r.FaceRecord, "face_id"
+
+    def of_model(self, model_id: str) -> list[r.FaceRecord]:
+        return self._where(f"model_id = {_quote(model_id)}")
+
+
+class AssignmentsTable(Table[r.AssignmentRecord]):
+    name, record, key = "assignments", r.AssignmentRecord, "shot_id"
+
+
+class ClustersTable(Table[r.ClusterRecord]):
+    name, record, key = "clusters", r.ClusterRecord, "cluster_id"
+
+
+class CharactersTable(Table[r.CharacterRecord]):
+    name, record, key = "characters", r.CharacterRecord, "character_id"
+
+
+class FaceAssignmentsTable(Table[r.FaceAssignmentRecord]):
+    name, record, key = "face_assignments", r.FaceAssignmentRecord, "face_id"
+
+
+class ConstraintsTable(Table[r.ConstraintRecord]):
+    name, record, key = "constraints", r.ConstraintRecord, "constraint_id"
+
+    def of_kind(self, kind: r.ConstraintKind) -> list[r.ConstraintRecord]:
+        return self._where(f"kind = {_quote(kind)}")
+
+    def of_feedback(self, feedback_id: str) -> list[r.ConstraintRecord]:
+        return self._where(f"feedback_id = {_quote(feedback_id)}")
+
+
+class FeedbackTable(Table[r.FeedbackRecord]):
+    name, record, key = "feedback", r.FeedbackRecord, "feedback_id"
+
+
+class TrainingTable(Table[r.TrainingRecord]):
+    name, record, key = "training_feedback", r.TrainingRecord, "triplet_id"
+
+    def of_feedback(self, feedback_id: str) -> list[r.TrainingRecord]:
+        return self._where(f"feedback_id = {_quote(feedback_id)}")
+
+    def live(self) -> list[r.TrainingRecord]:
+        """Triplets of corrections that stand (not withdrawn by an undo)."""
+        return self._where("withdrawn = false")
+
+
+class AdaptersTable(Table[r.AdapterRecord]):
+    name, record, key = "adapters", r.AdapterRecord, "version"
+
+
+class TokensTable(Table[r.TokenRecord]):
+    name, record, key = "tokens", r.TokenRecord, "name"
+
+
+class MediaRootsTable(Table[r.MediaRootRecord]):
+    name, record, key = "media_roots", r.MediaRootRecord, "path"
+
+
+_TABLES: tuple[type[Table[Any]], ...] = (
+    MetaTable, MediaTable, ShotsTable, KeyframesTable, FacesTable, AssignmentsTable, ClustersTable,
+    CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable,
+    TokensTable, MediaRootsTable)
 
 
 class SchemaMismatch(Conflict):
@@ -90,112 +338,95 @@ class SchemaMismatch(Conflict):
 
 
 class Store:
+    """Every table of a project, opened (and created when missing) at ``path``."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        migrate(self.path, SCHEMA_VERSION, {cls.name: schema_of(cls.record) for cls in _TABLES})
         self._db = lancedb.connect(str(self.path))
         self._lock = threading.RLock()
-        existing = set(self._list_tables())
-        self._tables = {}
-        for name, schema in SCHEMAS.items():
-            if name in existing:
-                self._tables[name] = self._db.open_table(name)
-            else:
-                self._tables[name] = self._db.create_table(name, schema=schema)
+        self.meta = MetaTable(self._db, self._lock)
         self._check_schema_version()
+        self.media = MediaTable(self._db, self._lock)
+        self.shots = ShotsTable(self._db, self._lock)
+        self.keyframes = KeyframesTable(self._db, self._lock)
+        self.faces = FacesTable(self._db, self._lock)
+        self.assignments = AssignmentsTable(self._db, self._lock)
+        self.clusters = ClustersTable(self._db, self._lock)
+        self.characters = CharactersTable(self._db, self._lock)
+        self.face_assignments = FaceAssignmentsTable(self._db, self._lock)
+        self.constraints = ConstraintsTable(self._db, self._lock)
+        self.feedback = FeedbackTable(self._db, self._lock)
+        self.training = TrainingTable(self._db, self._lock)
+        self.adapters = AdaptersTable(self._db, self._lock)
+        self.tokens = TokensTable(self._db, self._lock)
+        self.media_roots = MediaRootsTable(self._db, self._lock)
         self._remove_uncommitted()
 
-    def _list_tables(self) -> list[str]:
-        return list(self._db.list_tables().tables)
+    @property
+    def lock(self) -> threading.RLock:
+        """Held for one multi-table write; writers that must not interleave take it too."""
+        return self._lock
+
+    def tables(self) -> list[Table[Any]]:
+        return [t for t in vars(self).values() if isinstance(t, Table)]
+
+    def _children(self) -> tuple[_MediaChild[Any], ...]:
+        return self.shots, self.keyframes, self.faces
 
     def _check_schema_version(self) -> None:
-        rows = self.read("meta", f"key = {quote('schema_version')}").to_pylist()
-        if not rows:
-            self.add("meta", [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+        found = self.meta.get("schema_version")
+        if found is None:
+            self.meta.add([r.MetaRecord("schema_version", str(SCHEMA_VERSION))])
             return
-        found = int(rows[0]["value"])
-        if found != SCHEMA_VERSION:
+        if int(found.value) != SCHEMA_VERSION:
             raise SchemaMismatch(
-                f"the database at {self.path} has schema version {found}; this Binsight reads version "
-                f"{SCHEMA_VERSION}. Use a matching Binsight or a new data dir."
-            )
+                f"the database at {self.path} has schema version {found.value}; this Binsight reads version "
+                f"{SCHEMA_VERSION}. Use a matching Binsight or a new data dir.")
 
     def _remove_uncommitted(self) -> None:
         """Drop rows of files whose ingest never reached its media row (a crash mid-write), and
         older versions of a file whose replacement committed but was not yet retired."""
-        media = self.read("media", columns=["media_id", "path", "ingested_at"]).to_pylist()
-        newest: dict[str, dict] = {}
-        for row in media:
-            if row["path"] not in newest or row["ingested_at"] > newest[row["path"]]["ingested_at"]:
-                newest[row["path"]] = row
-        for row in media:
-            if newest[row["path"]] is not row:
-                log.warning("retiring superseded media version", extra={"media_id": row["media_id"]})
-                self.delete_media(row["media_id"])
-        committed = {row["media_id"] for row in newest.values()}
-        for name in _MEDIA_CHILDREN:
-            ids = set(self.read(name, columns=["media_id"]).column("media_id").to_pylist())
-            orphans = ids - committed
+        newest: dict[str, r.MediaRecord] = {}
+        media = self.media.all()
+        for m in media:
+            if m.path not in newest or m.ingested_at > newest[m.path].ingested_at:
+                newest[m.path] = m
+        for m in media:
+            if newest[m.path] is not m:
+                log.warning("retiring superseded media version", extra={"media_id": m.media_id})
+                self.delete_media(m.media_id)
+        committed = {m.media_id for m in newest.values()}
+        for table in self._children():
+            orphans = table.media_ids() - committed
             if orphans:
-                log.warning("removing uncommitted rows", extra={"table": name, "media_ids": sorted(orphans)})
-                self.delete(name, in_list("media_id", orphans))
-
-    # -- verbs -------------------------------------------------------------------------------------
-    def add(self, table: str, rows: list[Mapping[str, Any]] | pa.Table) -> None:
-        data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(list(rows), schema=SCHEMAS[table])
-        if data.num_rows == 0:
-            return
-        with self._lock:
-            self._tables[table].add(data)
-
-    def upsert(self, table: str, key: str, rows: list[Mapping[str, Any]]) -> None:
-        if not rows:
-            return
-        data = pa.Table.from_pylist(list(rows), schema=SCHEMAS[table])
-        with self._lock:
-            (self._tables[table].merge_insert(key).when_matched_update_all()
-             .when_not_matched_insert_all().execute(data))
-
-    def delete(self, table: str, where: str) -> None:
-        with self._lock:
-            self._tables[table].delete(where)
-
-    def read(self, table: str, where: str | None = None, columns: list[str] | None = None) -> pa.Table:
-        query = self._tables[table].search()
-        if where:
-            query = query.where(where)
-        if columns:
-            query = query.select(columns)
-        result = query.limit(None).to_arrow()
-        return result if columns else result.select(SCHEMAS[table].names)
-
-    def rows(self, table: str, where: str | None = None) -> list[dict[str, Any]]:
-        return self.read(table, where).to_pylist()
-
-    def count(self, table: str, where: str | None = None) -> int:
-        return self._tables[table].count_rows(where) if where else self._tables[table].count_rows()
+                log.warning("removing uncommitted rows", extra={"table": table.name, "media_ids": sorted(orphans)})
+                table.delete_media(orphans)
 
     # -- the one multi-table write ------------------------------------------------------------------
-    def commit_media(self, media: Mapping[str, Any], children: Mapping[str, list[Mapping[str, Any]]],
+    def commit_media(self, media: r.MediaRecord, shots: Sequence[r.ShotRecord],
+                     keyframes: Sequence[r.KeyframeRecord], faces: Sequence[r.FaceRecord],
                      replaces: Iterable[str] = ()) -> None:
         """Write a file's rows, then its media row (the commit marker), then retire ``replaces``
         (media ids of the file's previous versions), so a crash at any point leaves the old
         version, the new one, or both whole (``_remove_uncommitted`` keeps the newest), never a mix."""
         with self._lock:
-            for name in _MEDIA_CHILDREN:
-                self.add(name, children.get(name, []))
-            self.add("media", [media])
+            self.shots.add(shots)
+            self.keyframes.add(keyframes)
+            self.faces.add(faces)
+            self.media.add([media])
             for old in replaces:
                 self.delete_media(old)
 
     def delete_media(self, media_id: str) -> None:
         with self._lock:
-            self.delete("media", f"media_id = {quote(media_id)}")
-            for name in _MEDIA_CHILDREN:
-                self.delete(name, f"media_id = {quote(media_id)}")
+            self.media.delete([media_id])
+            for table in self._children():
+                table.delete_media([media_id])
 
     def optimize(self) -> None:
         """Compact the small fragments that many small writes leave behind."""
-        with self._lock:
-            for table in self._tables.values():
-                table.optimize()
+        for table in self.tables():
+            table.optimize()
+

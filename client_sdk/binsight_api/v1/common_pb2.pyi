@@ -15,7 +15,7 @@ class Rational(_message.Message):
     def __init__(self, num: _Optional[int] = ..., den: _Optional[int] = ...) -> None: ...
 
 class MediaFile(_message.Message):
-    __slots__ = ("media_id", "path", "content_hash", "container", "codec", "width", "height", "rotation", "pixel_aspect", "frame_rate", "frame_count", "duration_s", "first_pts_s", "start_timecode", "drop_frame", "reel", "creation_time", "has_audio", "audio_channels", "audio_sample_rate", "bit_depth", "pix_fmt", "interlaced", "variable_frame_rate", "truncated", "warnings", "scene_model_id", "face_model_id", "ingested_at", "shot_count")
+    __slots__ = ("media_id", "path", "content_hash", "container", "codec", "width", "height", "rotation", "pixel_aspect", "frame_rate", "frame_count", "duration_s", "first_pts_s", "start_timecode", "drop_frame", "reel", "creation_time", "has_audio", "audio_channels", "audio_sample_rate", "bit_depth", "pix_fmt", "interlaced", "variable_frame_rate", "truncated", "warnings", "scene_model_id", "face_model_id", "ingested_at", "shot_count", "size_bytes")
     MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     CONTENT_HASH_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class MediaFile(_message.Message):
     FACE_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     INGESTED_AT_FIELD_NUMBER: _ClassVar[int]
     SHOT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     media_id: str
     path: str
     content_hash: str
@@ -76,7 +77,8 @@ class MediaFile(_message.Message):
     face_model_id: str
     ingested_at: str
     shot_count: int
-    def __init__(self, media_id: _Optional[str] = ..., path: _Optional[str] = ..., content_hash: _Optional[str] = ..., container: _Optional[str] = ..., codec: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., rotation: _Optional[int] = ..., pixel_aspect: _Optional[_Union[Rational, _Mapping]] = ..., frame_rate: _Optional[_Union[Rational, _Mapping]] = ..., frame_count: _Optional[int] = ..., duration_s: _Optional[float] = ..., first_pts_s: _Optional[float] = ..., start_timecode: _Optional[str] = ..., drop_frame: _Optional[bool] = ..., reel: _Optional[str] = ..., creation_time: _Optional[str] = ..., has_audio: _Optional[bool] = ..., audio_channels: _Optional[int] = ..., audio_sample_rate: _Optional[int] = ..., bit_depth: _Optional[int] = ..., pix_fmt: _Optional[str] = ..., interlaced: _Optional[bool] = ..., variable_frame_rate: _Optional[bool] = ..., truncated: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., scene_model_id: _Optional[str] = ..., face_model_id: _Optional[str] = ..., ingested_at: _Optional[str] = ..., shot_count: _Optional[int] = ...) -> None: ...
+    size_bytes: int
+    def __init__(self, media_id: _Optional[str] = ..., path: _Optional[str] = ..., content_hash: _Optional[str] = ..., container: _Optional[str] = ..., codec: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., rotation: _Optional[int] = ..., pixel_aspect: _Optional[_Union[Rational, _Mapping]] = ..., frame_rate: _Optional[_Union[Rational, _Mapping]] = ..., frame_count: _Optional[int] = ..., duration_s: _Optional[float] = ..., first_pts_s: _Optional[float] = ..., start_timecode: _Optional[str] = ..., drop_frame: _Optional[bool] = ..., reel: _Optional[str] = ..., creation_time: _Optional[str] = ..., has_audio: _Optional[bool] = ..., audio_channels: _Optional[int] = ..., audio_sample_rate: _Optional[int] = ..., bit_depth: _Optional[int] = ..., pix_fmt: _Optional[str] = ..., interlaced: _Optional[bool] = ..., variable_frame_rate: _Optional[bool] = ..., truncated: _Optional[bool] = ..., warnings: _Optional[_Iterable[str]] = ..., scene_model_id: _Optional[str] = ..., face_model_id: _Optional[str] = ..., ingested_at: _Optional[str] = ..., shot_count: _Optional[int] = ..., size_bytes: _Optional[int] = ...) -> None: ...
 
 class Keyframe(_message.Message):
     __slots__ = ("keyframe_id", "shot_id", "frame", "time_s", "sharpness")

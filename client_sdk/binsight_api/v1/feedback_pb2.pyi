@@ -7,6 +7,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class UndoRequest(_message.Message):
+    __slots__ = ("feedback_id", "actor")
+    FEEDBACK_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    feedback_id: str
+    actor: str
+    def __init__(self, feedback_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
 class MoveShotRequest(_message.Message):
     __slots__ = ("shot_id", "to_cluster_id", "actor")
     SHOT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -96,7 +104,7 @@ class RejectFaceRequest(_message.Message):
     def __init__(self, face_id: _Optional[str] = ..., character_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class FeedbackEvent(_message.Message):
-    __slots__ = ("feedback_id", "action", "actor", "created_at", "subject_id", "from_id", "to_id", "detail_json")
+    __slots__ = ("feedback_id", "action", "actor", "created_at", "subject_id", "from_id", "to_id", "detail_json", "state", "applied_at", "undone_at", "undone_by")
     FEEDBACK_ID_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +113,10 @@ class FeedbackEvent(_message.Message):
     FROM_ID_FIELD_NUMBER: _ClassVar[int]
     TO_ID_FIELD_NUMBER: _ClassVar[int]
     DETAIL_JSON_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_AT_FIELD_NUMBER: _ClassVar[int]
+    UNDONE_AT_FIELD_NUMBER: _ClassVar[int]
+    UNDONE_BY_FIELD_NUMBER: _ClassVar[int]
     feedback_id: str
     action: str
     actor: str
@@ -113,7 +125,11 @@ class FeedbackEvent(_message.Message):
     from_id: str
     to_id: str
     detail_json: str
-    def __init__(self, feedback_id: _Optional[str] = ..., action: _Optional[str] = ..., actor: _Optional[str] = ..., created_at: _Optional[str] = ..., subject_id: _Optional[str] = ..., from_id: _Optional[str] = ..., to_id: _Optional[str] = ..., detail_json: _Optional[str] = ...) -> None: ...
+    state: str
+    applied_at: str
+    undone_at: str
+    undone_by: str
+    def __init__(self, feedback_id: _Optional[str] = ..., action: _Optional[str] = ..., actor: _Optional[str] = ..., created_at: _Optional[str] = ..., subject_id: _Optional[str] = ..., from_id: _Optional[str] = ..., to_id: _Optional[str] = ..., detail_json: _Optional[str] = ..., state: _Optional[str] = ..., applied_at: _Optional[str] = ..., undone_at: _Optional[str] = ..., undone_by: _Optional[str] = ...) -> None: ...
 
 class FeedbackResult(_message.Message):
     __slots__ = ("event", "affected_cluster_ids", "triplets_added")
@@ -168,20 +184,22 @@ class AdapterReport(_message.Message):
     def __init__(self, version: _Optional[str] = ..., activated: _Optional[bool] = ..., validation_before: _Optional[float] = ..., validation_after: _Optional[float] = ..., triplets_train: _Optional[int] = ..., triplets_validation: _Optional[int] = ..., message: _Optional[str] = ..., active_version: _Optional[str] = ...) -> None: ...
 
 class AdapterInfo(_message.Message):
-    __slots__ = ("version", "created_at", "active", "validation_before", "validation_after", "model_id")
+    __slots__ = ("version", "created_at", "active", "validation_before", "validation_after", "model_id", "path")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_BEFORE_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_AFTER_FIELD_NUMBER: _ClassVar[int]
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
     version: str
     created_at: str
     active: bool
     validation_before: float
     validation_after: float
     model_id: str
-    def __init__(self, version: _Optional[str] = ..., created_at: _Optional[str] = ..., active: _Optional[bool] = ..., validation_before: _Optional[float] = ..., validation_after: _Optional[float] = ..., model_id: _Optional[str] = ...) -> None: ...
+    path: str
+    def __init__(self, version: _Optional[str] = ..., created_at: _Optional[str] = ..., active: _Optional[bool] = ..., validation_before: _Optional[float] = ..., validation_after: _Optional[float] = ..., model_id: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
 
 class ListAdaptersResponse(_message.Message):
     __slots__ = ("adapters",)

@@ -110,6 +110,16 @@ class FeedbackServiceStub:
                 request_serializer=binsight_dot_v1_dot_feedback__pb2.ActivateAdapterRequest.SerializeToString,
                 response_deserializer=binsight_dot_v1_dot_feedback__pb2.AdapterReport.FromString,
                 _registered_method=True)
+        self.UndoFeedback = channel.unary_unary(
+                '/binsight.v1.FeedbackService/UndoFeedback',
+                request_serializer=binsight_dot_v1_dot_feedback__pb2.UndoRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_feedback__pb2.FeedbackResult.FromString,
+                _registered_method=True)
+        self.RedoFeedback = channel.unary_unary(
+                '/binsight.v1.FeedbackService/RedoFeedback',
+                request_serializer=binsight_dot_v1_dot_feedback__pb2.UndoRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_feedback__pb2.FeedbackResult.FromString,
+                _registered_method=True)
 
 
 class FeedbackServiceServicer:
@@ -209,6 +219,22 @@ class FeedbackServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UndoFeedback(self, request, context):
+        """Puts back exactly what a correction changed (ids, names, members, pins) and withdraws its
+        training rows. FAILED_PRECONDITION, naming who and what, when a later correction changed the
+        same shots, bins, faces or people.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedoFeedback(self, request, context):
+        """Applies an undone correction again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FeedbackServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -286,6 +312,16 @@ def add_FeedbackServiceServicer_to_server(servicer, server):
                     servicer.ActivateAdapter,
                     request_deserializer=binsight_dot_v1_dot_feedback__pb2.ActivateAdapterRequest.FromString,
                     response_serializer=binsight_dot_v1_dot_feedback__pb2.AdapterReport.SerializeToString,
+            ),
+            'UndoFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.UndoFeedback,
+                    request_deserializer=binsight_dot_v1_dot_feedback__pb2.UndoRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_feedback__pb2.FeedbackResult.SerializeToString,
+            ),
+            'RedoFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedoFeedback,
+                    request_deserializer=binsight_dot_v1_dot_feedback__pb2.UndoRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_feedback__pb2.FeedbackResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -693,6 +729,60 @@ class FeedbackService:
             '/binsight.v1.FeedbackService/ActivateAdapter',
             binsight_dot_v1_dot_feedback__pb2.ActivateAdapterRequest.SerializeToString,
             binsight_dot_v1_dot_feedback__pb2.AdapterReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UndoFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binsight.v1.FeedbackService/UndoFeedback',
+            binsight_dot_v1_dot_feedback__pb2.UndoRequest.SerializeToString,
+            binsight_dot_v1_dot_feedback__pb2.FeedbackResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedoFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binsight.v1.FeedbackService/RedoFeedback',
+            binsight_dot_v1_dot_feedback__pb2.UndoRequest.SerializeToString,
+            binsight_dot_v1_dot_feedback__pb2.FeedbackResult.FromString,
             options,
             channel_credentials,
             insecure,

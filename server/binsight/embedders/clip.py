@@ -7,7 +7,7 @@ and :mod:`.tokenizer` (open_clip's BPE tokenizer), both matching open_clip exact
 CLIP model's vectors are only meaningful for inputs prepared the way it was trained.
 
 The execution provider is chosen automatically (CUDA > CoreML > CPU, see
-:mod:`binsight.models.onnx_session`) and reported as ``.provider``. The text tower is loaded
+:mod:`binsight.packs.onnx_session`) and reported as ``.provider``. The text tower is loaded
 on the first text query: ingest workers that only embed keyframes never pay its ~250 MB.
 """
 
@@ -18,9 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..models.export_clip import IMAGE_FILE, TEXT_FILE, VOCAB_FILE  # the pack layout; no torch
-from ..models.manifest import PackManifest
-from ..models.onnx_session import OnnxModel
+from ..packs.manifest import IMAGE_FILE, TEXT_FILE, VOCAB_FILE, PackManifest
+from ..packs.onnx_session import OnnxModel
 from .base import SceneEmbedder, l2_normalise
 from .preprocess import ClipPreprocess
 from .tokenizer import DEFAULT_SPECIAL_TOKENS, ClipTokenizer

@@ -19,7 +19,6 @@ import math
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import cv2
 import numpy as np

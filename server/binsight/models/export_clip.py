@@ -31,11 +31,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .manifest import PackManifest, sha256_of
-
-IMAGE_FILE = "image.onnx"
-TEXT_FILE = "text.onnx"
-VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
+from ..packs.manifest import IMAGE_FILE, TEXT_FILE, VOCAB_FILE, PackManifest, sha256_of
 RANDOM_SEED = 0  # random-weight exports are reproducible, so a reference run can rebuild them
 _MIT_TAG_PREFIXES = ("openai", "laion", "datacomp", "commonpool")
 _CLEAN_MODES = {"_clean_lower": "lower", "_clean_whitespace": "whitespace"}

@@ -46,7 +46,7 @@ from typing import Any, Callable
 from ..embedders.base import SceneEmbedder
 from ..embedders.pixels import PixelsEmbedder
 from ..errors import InvalidInput, NotFound, Unavailable
-from .manifest import MANIFEST_NAME, PackManifest
+from ..packs.manifest import MANIFEST_NAME, PackManifest
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ FACE_BACKENDS = {
 }
 #: User-installed face families, best first. dlib is the built-in fallback after them.
 FACE_PREFERENCE = ("insightface", "sface")
+#: What a face pack that cannot be built raises; the next pack is tried.
+FACE_LOAD_ERRORS = (ImportError, Unavailable, ValueError, OSError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class ModelManager:
                 try:
                     packs.append(InstalledPack(PackManifest.load(pack_dir), pack_dir))
                 except InvalidInput as exc:
-                    log.warning("ignoring %s: %s", pack_dir, exc)
+                    log.warning("ignoring unreadable model pack", extra={"pack": str(pack_dir), "error": str(exc)})
         if _dlib_available():
             packs.append(InstalledPack(BUILTIN_DLIB, None, builtin=True))
         return packs
@@ -270,8 +272,8 @@ class ModelManager:
             p.name for p in pack_dir.iterdir() if p.name != MANIFEST_NAME and p.name not in manifest.files
         )
         if unlisted:
-            log.info("pack %s: files not in the manifest are kept but unchecked: %s",
-                     manifest.name, ", ".join(unlisted))
+            log.info("files not in the manifest are kept but unchecked",
+                     extra={"pack": manifest.name, "files": unlisted})
         target = self.models_dir / manifest.name
         if target.exists():
             retired = pack_dir.parent / "retired"
@@ -324,26 +326,33 @@ class ModelManager:
         """``prefer``: "auto" (an installed InsightFace/SFace pack, else built-in dlib, else None)
         or a pack name ("dlib" for the built-in). ``config`` is a ``faces.base.FaceConfig``."""
         self._notes = [n for n in self._notes if not n.startswith("face:")]
+        ranked = self.face_packs(prefer)
+        if prefer != "auto":
+            self._face = build_face_model(ranked[0], config)
+            return self._face
+        for pack in ranked:
+            try:
+                self._face = build_face_model(pack, config)
+                return self._face
+            except FACE_LOAD_ERRORS as exc:
+                self._notes.append(f"face: skipped {pack.manifest.name}: {exc}")
+        self._notes.append("face: no face model available; face bins are off")
+        self._face = None
+        return None
+
+    def face_packs(self, prefer: str = "auto") -> list[InstalledPack]:
+        """The face packs to try, best first: ``prefer`` alone when it names one (NotFound when
+        it is not installed), else installed InsightFace/SFace packs, then the built-in dlib."""
         installed = {p.manifest.name: p for p in self.list() if p.manifest.kind == "face"}
         if prefer != "auto":
             if prefer not in installed:
                 raise NotFound(f"no face pack {prefer!r} installed "
                                f"(installed: {', '.join(installed) or 'none'})")
-            self._face = _build_face_model(installed[prefer], config)
-            return self._face
-        ranked = sorted(
+            return [installed[prefer]]
+        return sorted(
             (p for p in installed.values() if p.manifest.family in FACE_PREFERENCE),
             key=lambda p: (FACE_PREFERENCE.index(p.manifest.family), p.manifest.name),
         ) + [p for p in installed.values() if p.builtin]
-        for pack in ranked:
-            try:
-                self._face = _build_face_model(pack, config)
-                return self._face
-            except (ImportError, Unavailable, ValueError, OSError, RuntimeError) as exc:
-                self._notes.append(f"face: skipped {pack.manifest.name}: {exc}")
-        self._notes.append("face: no face model available; face bins are off")
-        self._face = None
-        return None
 
     def describe(self, face_config: Any = None) -> dict[str, Any]:
         """What the server runs with, for status reports: model ids, providers, licences and
@@ -382,7 +391,7 @@ def _dlib_available() -> bool:
         return False
 
 
-def _build_face_model(pack: InstalledPack, config: Any) -> Any:
+def build_face_model(pack: InstalledPack, config: Any) -> Any:
     """Construct the backend of ``pack``'s family through its ``from_pack(pack_dir, config)``."""
     from ..faces.base import FaceModel
 

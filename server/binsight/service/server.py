@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 from concurrent import futures
+from typing import Any, Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -17,22 +18,31 @@ from binsight_api.v1 import (
     feedback_pb2_grpc, ingest_pb2, ingest_pb2_grpc, search_pb2, search_pb2_grpc, system_pb2, system_pb2_grpc,
 )
 
+from ..app.project import Project
 from ..config import Config
-from ..project import Project
 from . import servicers
 
 log = logging.getLogger(__name__)
 
-_SERVICES = (
-    (ingest_pb2, "IngestService", ingest_pb2_grpc.add_IngestServiceServicer_to_server, servicers.IngestServicer),
-    (clusters_pb2, "ClusterService", clusters_pb2_grpc.add_ClusterServiceServicer_to_server,
-     servicers.ClusterServicer),
-    (feedback_pb2, "FeedbackService", feedback_pb2_grpc.add_FeedbackServiceServicer_to_server,
-     servicers.FeedbackServicer),
-    (search_pb2, "SearchService", search_pb2_grpc.add_SearchServiceServicer_to_server, servicers.SearchServicer),
-    (export_pb2, "ExportService", export_pb2_grpc.add_ExportServiceServicer_to_server, servicers.ExportServicer),
-    (system_pb2, "SystemService", system_pb2_grpc.add_SystemServiceServicer_to_server, servicers.SystemServicer),
-)
+
+def _services(project: Project) -> list[tuple[Any, str, Callable[..., None], Any]]:
+    """(generated module, service name, registration function, servicer) for every service."""
+    return [
+        (ingest_pb2, "IngestService", ingest_pb2_grpc.add_IngestServiceServicer_to_server,
+         servicers.IngestServicer(project.ingest)),
+        (clusters_pb2, "ClusterService", clusters_pb2_grpc.add_ClusterServiceServicer_to_server,
+         servicers.ClusterServicer(project.clusters)),
+        (feedback_pb2, "FeedbackService", feedback_pb2_grpc.add_FeedbackServiceServicer_to_server,
+         servicers.FeedbackServicer(project.feedback)),
+        (search_pb2, "SearchService", search_pb2_grpc.add_SearchServiceServicer_to_server,
+         servicers.SearchServicer(project.search)),
+        (compare_pb2, "CompareService", compare_pb2_grpc.add_CompareServiceServicer_to_server,
+         servicers.CompareServicer(project.compare)),
+        (export_pb2, "ExportService", export_pb2_grpc.add_ExportServiceServicer_to_server,
+         servicers.ExportServicer(project.export)),
+        (system_pb2, "SystemService", system_pb2_grpc.add_SystemServiceServicer_to_server,
+         servicers.SystemServicer(project.system)),
+    ]
 
 
 class BinsightServer:
@@ -45,11 +55,9 @@ class BinsightServer:
                                                             thread_name_prefix="binsight-rpc"),
                                  options=[("grpc.max_send_message_length", 256 * 1024 * 1024)])
         names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
-        for module, name, add, servicer in _SERVICES:
-            add(servicer(self.project), self._grpc)
+        for module, name, add, servicer in _services(self.project):
+            add(servicer, self._grpc)
             names.append(module.DESCRIPTOR.services_by_name[name].full_name)
-        compare_pb2_grpc.add_CompareServiceServicer_to_server(servicers.CompareServicer(), self._grpc)
-        names.append(compare_pb2.DESCRIPTOR.services_by_name["CompareService"].full_name)
         self._health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
         reflection.enable_server_reflection(names, self._grpc)
@@ -63,7 +71,7 @@ class BinsightServer:
     def start(self) -> "BinsightServer":
         self._grpc.start()
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
-        self.project.address = self.address
+        self.project.system.address = self.address
         log.info("serving", extra={"address": self.address, "data_dir": str(self.config.data_dir)})
         return self
 

@@ -1,6 +1,6 @@
-"""One servicer per service in proto/binsight/v1. Each method unpacks the request, calls the
-``Project`` core and packs the answer; errors from the core become gRPC statuses with the core's
-message, which is written for a person to act on."""
+"""One servicer per service in proto/binsight/v1, each handed its own application service. A
+method unpacks the request, calls the service and packs the answer; errors from the core become
+gRPC statuses with the core's message, which is written for a person to act on."""
 
 from __future__ import annotations
 
@@ -16,9 +16,15 @@ from binsight_api.v1 import (
     feedback_pb2_grpc, ingest_pb2, ingest_pb2_grpc, search_pb2, search_pb2_grpc, system_pb2, system_pb2_grpc,
 )
 
+from ..app.clusters import ClusterService
+from ..app.compare import CompareService
+from ..app.export import ExportService
+from ..app.feedback import FeedbackService
+from ..app.ingest import IngestService
+from ..app.search import SearchService
+from ..app.system import SystemService
 from ..errors import BinsightError
-from ..project import Project
-from .convert import status_for, to_message
+from .convert import cluster_arg, message_of, status_for, to_message
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +34,9 @@ def _rpc(method: Callable[..., Any]) -> Callable[..., Any]:
 
     def fail(context: grpc.ServicerContext, exc: BaseException) -> None:
         if isinstance(exc, BinsightError):
-            context.abort(status_for(exc), str(exc))
+            context.abort(status_for(exc), message_of(exc))
         log.exception("rpc failed", extra={"rpc": method.__name__})
-        context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        context.abort(grpc.StatusCode.INTERNAL, message_of(f"{type(exc).__name__}: {exc}"))
 
     if inspect.isgeneratorfunction(method):
         @functools.wraps(method)
@@ -50,187 +56,218 @@ def _rpc(method: Callable[..., Any]) -> Callable[..., Any]:
     return unary
 
 
-class _Base:
-    def __init__(self, project: Project) -> None:
-        self.project = project
+class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
+    def __init__(self, service: IngestService) -> None:
+        self.service = service
 
-
-class IngestServicer(_Base, ingest_pb2_grpc.IngestServiceServicer):
     @_rpc
     def StartIngest(self, request, context):
-        return to_message(ingest_pb2.Job, self.project.start_ingest(list(request.paths), request.recursive,
+        return to_message(ingest_pb2.Job, self.service.start_ingest(list(request.paths), request.recursive,
                                                                      request.force))
 
     @_rpc
     def WatchJob(self, request, context):
-        for event in self.project.watch_job(request.job_id, alive=context.is_active):
+        for event in self.service.watch_job(request.job_id, alive=context.is_active):
             yield to_message(ingest_pb2.JobEvent, event)
 
     @_rpc
     def GetJob(self, request, context):
-        return to_message(ingest_pb2.Job, self.project.get_job(request.job_id))
+        return to_message(ingest_pb2.Job, self.service.get_job(request.job_id))
 
     @_rpc
     def ListJobs(self, request, context):
-        return to_message(ingest_pb2.ListJobsResponse, {"jobs": self.project.list_jobs()})
+        return ingest_pb2.ListJobsResponse(jobs=[to_message(ingest_pb2.Job, j) for j in self.service.list_jobs()])
 
     @_rpc
     def CancelJob(self, request, context):
-        return to_message(ingest_pb2.Job, self.project.cancel_job(request.job_id))
+        return to_message(ingest_pb2.Job, self.service.cancel_job(request.job_id))
 
     @_rpc
     def ListMedia(self, request, context):
-        return to_message(ingest_pb2.ListMediaResponse, {"media": self.project.list_media()})
+        return ingest_pb2.ListMediaResponse(media=[to_message(common_pb2.MediaFile, m)
+                                                   for m in self.service.list_media()])
 
     @_rpc
     def GetMedia(self, request, context):
-        return to_message(common_pb2.MediaFile, self.project.get_media(request.media_id))
+        return to_message(common_pb2.MediaFile, self.service.get_media(request.media_id))
 
     @_rpc
     def ListShots(self, request, context):
-        shots = self.project.list_shots(media_id=request.media_id, cluster_id=request.cluster_id)
-        return to_message(ingest_pb2.ListShotsResponse, {"shots": shots})
+        shots = self.service.list_shots(media_id=request.media_id, cluster_id=cluster_arg(request.cluster_id))
+        return ingest_pb2.ListShotsResponse(shots=[to_message(common_pb2.Shot, s) for s in shots])
 
     @_rpc
     def GetKeyframeImage(self, request, context):
-        image = self.project.keyframe_image(request.keyframe_id, request.thumbnail)
-        return ingest_pb2.Image(data=image["data"], mime_type=image["mime_type"], width=image["width"],
-                                height=image["height"])
+        return to_message(ingest_pb2.Image, self.service.keyframe_image(request.keyframe_id, request.thumbnail))
 
     @_rpc
     def Reembed(self, request, context):
-        return to_message(ingest_pb2.Job, self.project.start_reembed())
+        return to_message(ingest_pb2.Job, self.service.start_reembed())
 
 
-class ClusterServicer(_Base, clusters_pb2_grpc.ClusterServiceServicer):
+class ClusterServicer(clusters_pb2_grpc.ClusterServiceServicer):
+    def __init__(self, service: ClusterService) -> None:
+        self.service = service
+
     @_rpc
     def ListClusters(self, request, context):
-        return to_message(clusters_pb2.ClusterTree, self.project.cluster_tree(request.include_shots))
+        return to_message(clusters_pb2.ClusterTree, self.service.tree(request.include_shots))
 
     @_rpc
     def GetCluster(self, request, context):
-        return to_message(common_pb2.Cluster, self.project.get_cluster(request.cluster_id, request.include_shots))
+        return to_message(common_pb2.Cluster, self.service.cluster(cluster_arg(request.cluster_id),
+                                                                   request.include_shots))
 
     @_rpc
     def Recluster(self, request, context):
-        return to_message(clusters_pb2.ReclusterReport, self.project.recluster(use_adapter=request.use_adapter))
+        return to_message(clusters_pb2.ReclusterReport, self.service.recluster(use_adapter=request.use_adapter))
 
     @_rpc
     def ListCharacters(self, request, context):
-        return to_message(clusters_pb2.ListCharactersResponse, {"characters": self.project.list_characters()})
+        return clusters_pb2.ListCharactersResponse(characters=[to_message(common_pb2.Character, c)
+                                                               for c in self.service.characters()])
 
     @_rpc
     def GetReviewQueue(self, request, context):
-        return to_message(clusters_pb2.ReviewQueue, {"items": self.project.review_queue(request.limit or 20)})
+        items = self.service.review_queue(request.limit or 20)
+        return clusters_pb2.ReviewQueue(items=[to_message(clusters_pb2.ReviewItem, i) for i in items])
 
     @_rpc
     def MarkSeen(self, request, context):
-        self.project.mark_seen(list(request.cluster_ids))
+        self.service.mark_seen(list(request.cluster_ids))
         return common_pb2.Empty()
 
 
-class FeedbackServicer(_Base, feedback_pb2_grpc.FeedbackServiceServicer):
-    def _result(self, outcome: dict) -> feedback_pb2.FeedbackResult:
+class FeedbackServicer(feedback_pb2_grpc.FeedbackServiceServicer):
+    def __init__(self, service: FeedbackService) -> None:
+        self.service = service
+
+    @staticmethod
+    def _result(outcome: Any) -> feedback_pb2.FeedbackResult:
         return to_message(feedback_pb2.FeedbackResult, outcome)
 
     @_rpc
     def MoveShot(self, request, context):
-        return self._result(self.project.feedback.move_shot(request.shot_id, request.to_cluster_id, request.actor))
+        target = cluster_arg(request.to_cluster_id) or None  # "" and "noise": the noise bucket
+        return self._result(self.service.move_shot(request.shot_id, target, request.actor))
 
     @_rpc
     def MergeClusters(self, request, context):
-        return self._result(self.project.feedback.merge_clusters(list(request.cluster_ids), request.actor))
+        return self._result(self.service.merge_clusters(list(request.cluster_ids), request.actor))
 
     @_rpc
     def SplitCluster(self, request, context):
-        return self._result(self.project.feedback.split_cluster(request.cluster_id, list(request.shot_ids),
-                                                                request.new_name, request.actor))
+        return self._result(self.service.split_cluster(request.cluster_id, list(request.shot_ids),
+                                                       request.new_name, request.actor))
 
     @_rpc
     def RenameCluster(self, request, context):
-        return self._result(self.project.feedback.rename_cluster(request.id, request.name, request.actor))
+        return self._result(self.service.rename_cluster(request.id, request.name, request.actor))
 
     @_rpc
     def LockCluster(self, request, context):
-        return self._result(self.project.feedback.lock_cluster(request.cluster_id, request.locked, request.actor))
+        return self._result(self.service.lock_cluster(request.cluster_id, request.locked, request.actor))
 
     @_rpc
     def RejectShot(self, request, context):
-        return self._result(self.project.feedback.reject_shot(request.shot_id, request.cluster_id, request.actor))
+        return self._result(self.service.reject_shot(request.shot_id, request.cluster_id, request.actor))
 
     @_rpc
     def AssignFace(self, request, context):
-        return self._result(self.project.feedback.assign_face(request.face_id, request.character_id, request.actor))
+        return self._result(self.service.assign_face(request.face_id, request.character_id or None, request.actor))
 
     @_rpc
     def MergeCharacters(self, request, context):
-        return self._result(self.project.feedback.merge_characters(list(request.character_ids), request.actor))
+        return self._result(self.service.merge_characters(list(request.character_ids), request.actor))
 
     @_rpc
     def RejectFace(self, request, context):
-        return self._result(self.project.feedback.reject_face(request.face_id, request.character_id, request.actor))
+        return self._result(self.service.reject_face(request.face_id, request.character_id, request.actor))
 
     @_rpc
     def RenameCharacter(self, request, context):
-        return self._result(self.project.feedback.rename_character(request.id, request.name, request.actor))
+        return self._result(self.service.rename_character(request.id, request.name, request.actor))
+
+    @_rpc
+    def UndoFeedback(self, request, context):
+        return self._result(self.service.undo(request.actor, request.feedback_id))
+
+    @_rpc
+    def RedoFeedback(self, request, context):
+        return self._result(self.service.redo(request.actor, request.feedback_id))
 
     @_rpc
     def ListFeedback(self, request, context):
-        return to_message(feedback_pb2.ListFeedbackResponse, {"events": self.project.feedback.events()})
+        return feedback_pb2.ListFeedbackResponse(events=[to_message(feedback_pb2.FeedbackEvent, e)
+                                                         for e in self.service.history()])
 
     @_rpc
     def ExportTrainingData(self, request, context):
-        jsonl, count = self.project.feedback.training_jsonl()
+        jsonl, count = self.service.training_jsonl()
         return feedback_pb2.TrainingData(jsonl=jsonl, count=count)
 
     @_rpc
     def TrainAdapter(self, request, context):
         return to_message(feedback_pb2.AdapterReport,
-                          self.project.train_adapter(epochs=request.epochs, holdout=request.holdout))
+                          self.service.train_adapter(epochs=request.epochs, holdout=request.holdout))
 
     @_rpc
     def ListAdapters(self, request, context):
-        return to_message(feedback_pb2.ListAdaptersResponse, {"adapters": self.project.list_adapters()})
+        return feedback_pb2.ListAdaptersResponse(adapters=[to_message(feedback_pb2.AdapterInfo, a)
+                                                           for a in self.service.list_adapters()])
 
     @_rpc
     def ActivateAdapter(self, request, context):
-        return to_message(feedback_pb2.AdapterReport, self.project.activate_adapter(request.version))
+        return to_message(feedback_pb2.AdapterReport, self.service.activate_adapter(request.version))
 
 
-class SearchServicer(_Base, search_pb2_grpc.SearchServiceServicer):
+class SearchServicer(search_pb2_grpc.SearchServiceServicer):
+    def __init__(self, service: SearchService) -> None:
+        self.service = service
+
     @_rpc
     def SearchText(self, request, context):
-        return to_message(search_pb2.SearchResponse, self.project.search_text(request.query, request.limit or 20))
+        return to_message(search_pb2.SearchResponse, self.service.text(request.query, request.limit or 20))
 
     @_rpc
     def SearchSimilar(self, request, context):
-        return to_message(search_pb2.SearchResponse,
-                          self.project.search_similar(request.shot_id, request.limit or 20))
+        return to_message(search_pb2.SearchResponse, self.service.similar(request.shot_id, request.limit or 20))
 
 
 class CompareServicer(compare_pb2_grpc.CompareServiceServicer):
-    """Declared in v1 so panels can be built against it; cut comparison is a later milestone and
-    answers UNIMPLEMENTED (the generated base class does exactly that)."""
+    def __init__(self, service: CompareService) -> None:
+        self.service = service
+
+    @_rpc
+    def CompareCuts(self, request, context):
+        self.service.compare_cuts(request.before.data, request.after.data, request.before.format)
 
 
-class ExportServicer(_Base, export_pb2_grpc.ExportServiceServicer):
+class ExportServicer(export_pb2_grpc.ExportServiceServicer):
+    def __init__(self, service: ExportService) -> None:
+        self.service = service
+
     @_rpc
     def Export(self, request, context):
-        files = self.project.export(request.format, cluster_ids=list(request.cluster_ids),
+        files = self.service.export(request.format, cluster_ids=[cluster_arg(c) for c in request.cluster_ids],
                                     include_noise=request.include_noise, out_dir=request.out_dir,
                                     options=dict(request.options), project_name=request.project)
-        return export_pb2.ExportResponse(files=[export_pb2.ExportedFile(**f) for f in files])
+        return export_pb2.ExportResponse(files=[to_message(export_pb2.ExportedFile, f) for f in files])
 
     @_rpc
     def ListFormats(self, request, context):
-        return export_pb2.ListFormatsResponse(formats=self.project.export_formats())
+        return export_pb2.ListFormatsResponse(formats=self.service.formats())
 
 
-class SystemServicer(_Base, system_pb2_grpc.SystemServiceServicer):
+class SystemServicer(system_pb2_grpc.SystemServiceServicer):
+    def __init__(self, service: SystemService) -> None:
+        self.service = service
+
     @_rpc
     def GetStatus(self, request, context):
-        return to_message(system_pb2.Status, self.project.status())
+        return to_message(system_pb2.Status, self.service.status())
 
     @_rpc
     def ListModels(self, request, context):
-        return to_message(system_pb2.ListModelsResponse, {"models": self.project.list_models()})
+        return system_pb2.ListModelsResponse(models=[to_message(system_pb2.ModelInfo, m)
+                                                     for m in self.service.models_list()])

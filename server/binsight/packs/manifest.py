@@ -33,6 +33,10 @@ from typing import Any, Literal
 from ..errors import InvalidInput
 
 MANIFEST_NAME = "manifest.json"
+# The files of a CLIP pack (written by models.export_clip, read by embedders.clip).
+IMAGE_FILE = "image.onnx"
+TEXT_FILE = "text.onnx"
+VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
 KINDS = ("scene", "face")
 FAMILIES = ("clip", "dlib", "insightface", "sface")
 

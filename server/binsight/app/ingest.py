@@ -1,0 +1,177 @@
+"""IngestService: ingest and re-embed jobs, and read access to what was ingested (media, shots,
+keyframe images).
+
+A job ingests its files one at a time through the ``Ingestor``; after each file's commit the
+catalog shows it, the scene index places its shots and the character index regroups faces, in
+that order, so a reader sees a file's shots only once they are placed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..catalog import Catalog
+from ..character_index import CharacterIndex
+from ..discovery import discover
+from ..errors import InvalidInput, NotFound
+from ..ingestor import Committed, Ingestor, Stage
+from ..jobs import Event, FileStatus, Job, JobContext, JobManager
+from ..media.probe import probe
+from ..models.select import ActiveModels
+from ..records import MediaRecord
+from ..scene_index import SceneIndex
+from ..store import Store
+from .views import ProjectView, ShotView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImageView:
+    data: bytes
+    mime_type: str
+    width: int
+    height: int
+
+
+class IngestService:
+    def __init__(self, store: Store, media_cache: Path, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
+                 catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
+                 view: Callable[[], ProjectView]) -> None:
+        self.store = store
+        self.media_cache = media_cache
+        self.models = models
+        self.ingestor = ingestor
+        self.jobs = jobs
+        self.catalog = catalog
+        self.index = index
+        self.characters = characters
+        self.view = view
+
+    # -- jobs -------------------------------------------------------------------------------------
+    def start_ingest(self, paths: Sequence[str], recursive: bool = True, force: bool = False) -> Job:
+        if not paths:
+            raise InvalidInput("give at least one file or folder to ingest")
+        files = discover(paths, recursive)
+        explicit = {Path(p).expanduser().resolve() for p in paths if not Path(p).expanduser().is_dir()}
+        for path in files:
+            if path in explicit:  # a file named on its own must be a video: say so now, store nothing
+                probe(str(path))
+        return self.jobs.submit("ingest", list(paths), [str(f) for f in files], self._ingest_work(files, force),
+                                scene_model_id=self.models.scene_model_id,
+                                face_model_id=self.models.face_model_id)
+
+    def _ingest_work(self, files: list[Path], force: bool) -> Callable[[JobContext], None]:
+        def work(ctx: JobContext) -> None:
+            self.models.preload()
+            log.info("ingest started", extra={"job_id": ctx.job.job_id, "files": len(files),
+                                              "scene_model": self.models.scene_model_id,
+                                              "face_model": self.models.face_model_id or None})
+            for n, path in enumerate(files):
+                ctx.check_cancelled()
+                started = time.monotonic()
+
+                def progress(stage: Stage, done: int, total: int, _file: str = str(path)) -> None:
+                    ctx.emit(file=_file, stage=stage, frames_done=done, frames_total=total)
+
+                try:
+                    result, committed = self.ingestor.ingest(path, force, progress, ctx.cancel_requested.is_set)
+                except InvalidInput as exc:
+                    ctx.job.files[n] = replace(ctx.job.files[n], status=FileStatus.FAILED, message=str(exc))
+                    ctx.emit(file=str(path), stage=Stage.DONE, message=f"failed: {exc}")
+                    continue
+                ctx.job.files[n] = result
+                if committed is not None:
+                    self._after_commit(committed)
+                    ctx.job.shots_found += result.shots
+                ctx.emit(file=str(path), stage=Stage.DONE, message=result.message or result.status)
+                log.info("file ingested", extra={"job_id": ctx.job.job_id, "path": str(path),
+                                                 "status": result.status, "shots": result.shots,
+                                                 "faces": result.faces,
+                                                 "seconds": round(time.monotonic() - started, 2)})
+            self.store.optimize()
+        return work
+
+    def _after_commit(self, committed: Committed) -> None:
+        """Show the committed file, place its shots, regroup faces."""
+        self.catalog.replace_media(committed.media_id, committed.retired_media)
+        vectors = self.store.keyframes.vectors(self.index.model_id, committed.media_id)
+        self.index.replace_media(vectors, committed.retired_shots, committed.same_frames)
+        self.characters.refresh()
+
+    def watch_job(self, job_id: str, alive: Callable[[], bool]) -> Iterator[Event]:
+        return self.jobs.watch(job_id, alive)
+
+    def get_job(self, job_id: str) -> Job:
+        return self.jobs.get(job_id)
+
+    def list_jobs(self) -> list[Job]:
+        return self.jobs.list()
+
+    def cancel_job(self, job_id: str) -> Job:
+        return self.jobs.cancel(job_id)
+
+    def start_reembed(self) -> Job:
+        """Re-embed every keyframe (and re-detect faces on keyframes) with the active models,
+        from the stored keyframe JPEGs, then recluster keeping ids stable."""
+        scene_model, face_model = self.models.scene_model_id, self.models.face_model_id
+        stale = [m for m in self.store.media.all()
+                 if m.scene_model_id != scene_model or m.face_model_id != face_model]
+
+        def work(ctx: JobContext) -> None:
+            for n, media in enumerate(stale):
+                ctx.check_cancelled()
+                ctx.emit(file=media.path, stage=Stage.EMBED)
+                shots = self.ingestor.reembed(media)
+                ctx.job.files[n] = replace(ctx.job.files[n], media_id=media.media_id, shots=shots,
+                                           status=FileStatus.REPLACED)
+                ctx.job.shots_found += shots
+            self.catalog.load()
+            self.index.load()
+            if stale:
+                self.index.recluster(use_adapter=True)
+            self.characters.load()
+            self.characters.refresh()
+
+        return self.jobs.submit("reembed", [], [m.path for m in stale], work,
+                                scene_model_id=scene_model, face_model_id=face_model)
+
+    # -- what was ingested ------------------------------------------------------------------------
+    def list_media(self) -> list[MediaRecord]:
+        return sorted(self.catalog.snapshot().media.values(), key=lambda m: m.path)
+
+    def get_media(self, media_id: str) -> MediaRecord:
+        media = self.catalog.snapshot().media.get(media_id)
+        if media is None:
+            raise NotFound(f"no media with id {media_id!r}")
+        return media
+
+    def list_shots(self, media_id: str = "", cluster_id: str | None = "") -> list[ShotView]:
+        """Shots, optionally of one file and/or one cluster (``None``: the noise bucket; ``""``:
+        every cluster)."""
+        view = self.view()
+        ids: list[str] = list(view.index.assignments)
+        if media_id:
+            ids = [s for s in ids if s in view.catalog.shots and view.catalog.shots[s].media_id == media_id]
+        if cluster_id != "":
+            wanted = None if cluster_id is None else self.index.resolve(cluster_id)
+            ids = [s for s in ids if view.index.cluster_of(s) == wanted]
+        return view.shots(ids)
+
+    def keyframe_image(self, keyframe_id: str, thumbnail: bool) -> ImageView:
+        keyframe = self.catalog.snapshot().keyframes.get(keyframe_id)
+        if keyframe is None:
+            raise NotFound(f"no keyframe with id {keyframe_id!r}")
+        path = self.media_cache / (keyframe.thumb_path if thumbnail else keyframe.image_path)
+        if not path.is_file():
+            raise NotFound(f"the image of keyframe {keyframe_id} is missing from the data dir (re-ingest its file)")
+        data = path.read_bytes()
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        return ImageView(data, "image/jpeg", image.shape[1], image.shape[0])

@@ -1,0 +1,76 @@
+"""The composition root: a project over a data dir, with one application service per proto
+service. It opens the store, names the models (they load when first used), loads the catalog
+and the two indexes, and hands each service exactly what it needs; it runs no use case itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from ..catalog import Catalog
+from ..character_index import CharacterIndex
+from ..clustering.characters import CharacterConfig
+from ..clustering.types import ClusterConfig
+from ..config import Config
+from ..ingestor import IngestSettings, Ingestor
+from ..jobs import JobManager
+from ..models.manager import ModelManager
+from ..models.select import ActiveModels
+from ..scene_index import SceneIndex
+from ..store import Store
+from .clusters import ClusterService
+from .compare import CompareService
+from .export import ExportService
+from .feedback import FeedbackService
+from .ingest import IngestService
+from .labels import bin_label
+from .search import SearchService
+from .system import SystemService
+from .views import ProjectView
+
+log = logging.getLogger(__name__)
+
+
+class Project:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(config.db_path)
+        self.models = ActiveModels(ModelManager(config.models_path), config.scene_model,
+                                   config.faces if config.faces.enabled else None, config.faces.pack)
+        self.catalog = Catalog(self.store)
+        self.catalog.load()
+        overrides = {k: v for k, v in dataclasses.asdict(config.clusters).items() if v is not None}
+        self.index = SceneIndex(self.store, self.models.scene_model_id, self.models.scene_dim,
+                                ClusterConfig.for_model(self.models.scene_model_id, **overrides), config.data_dir,
+                                labeler=lambda shot_ids: bin_label(self.catalog.snapshot(), shot_ids))
+        self.index.load()
+        self.characters = CharacterIndex(self.store, self.models.face_model_id or None, self._character_config)
+        self.characters.load()
+        self.jobs = JobManager()
+        ingestor = Ingestor(self.store, config.media_cache, self.models,
+                            IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
+        self.ingest = IngestService(self.store, config.media_cache, self.models, ingestor, self.jobs, self.catalog,
+                                    self.index, self.characters, self.view)
+        self.clusters = ClusterService(self.index, self.view)
+        self.feedback = FeedbackService(self.store, self.index, self.characters, config.data_dir)
+        self.search = SearchService(self.index, self.models, self.view)
+        self.compare = CompareService()
+        self.export = ExportService(self.index, self.view, config.data_dir.name)
+        self.system = SystemService(self.models, self.index, config.data_dir, config.faces.enabled, self.view)
+        log.info("project open", extra={"data_dir": str(config.data_dir), "scene_model": self.models.scene_model_id,
+                                        "face_model": self.models.face_model_id or None,
+                                        "shots": len(self.index.snapshot().assignments)})
+
+    def view(self) -> ProjectView:
+        """One consistent read of the project (the three snapshots, taken together)."""
+        return ProjectView(self.catalog.snapshot(), self.index.snapshot(), self.characters.snapshot())
+
+    def _character_config(self) -> CharacterConfig | None:
+        face = self.models.face
+        return CharacterConfig(match_threshold=face.match_threshold) if face is not None else None
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+        self.store.optimize()

@@ -1,0 +1,202 @@
+"""Typed views of the project for the API, the review page and the CLI, built from the snapshots
+of the catalog, the scene index and the character index.
+
+A view says what a reader sees (a shot with its timecodes, candidates and cast; a bin with its
+shots and sub-bins) in the core's vocabulary: the noise bucket is ``cluster_id None`` and kind
+``NOISE``. How that is spelled on the wire is ``service/convert.py``'s business.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..catalog import CatalogSnapshot
+from ..character_index import CharacterSnapshot
+from ..clustering.characters import character_subclusters
+from ..exporters.timecode import source_timecode
+from ..records import ShotRecord
+from ..scene_index import IndexSnapshot
+from .sources import source_media
+
+
+class BinKind(StrEnum):
+    SCENE = "scene"
+    CHARACTER = "character"  # a person: a sub-bin of a scene, or a project-wide people bin
+    NOISE = "noise"
+
+
+@dataclass(frozen=True)
+class KeyframeView:
+    keyframe_id: str
+    shot_id: str
+    frame: int
+    time_s: float
+    sharpness: float
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    cluster_id: str
+    score: float
+    name: str
+
+
+@dataclass(frozen=True)
+class ShotView:
+    shot_id: str
+    media_id: str
+    media_path: str
+    index: int
+    start_frame: int
+    end_frame: int  # exclusive
+    start_s: float
+    end_s: float
+    source_in: str
+    source_out: str  # timecode of end_frame (exclusive)
+    moving: bool
+    cluster_id: str | None  # None: the noise bucket
+    noise: bool
+    score: float
+    pinned: bool
+    candidates: tuple[CandidateView, ...]
+    keyframes: tuple[KeyframeView, ...]
+    character_ids: tuple[str, ...]
+    face_count: int
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    cluster_id: str | None  # None: the noise bucket
+    kind: BinKind
+    name: str
+    locked: bool = False
+    named: bool = False
+    shot_count: int = 0
+    shots: tuple[ShotView, ...] = ()
+    children: tuple["ClusterView", ...] = ()
+    character_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterTreeView:
+    clusters: tuple[ClusterView, ...]
+    noise: ClusterView
+    scene_model_id: str
+
+
+@dataclass(frozen=True)
+class CharacterView:
+    character_id: str
+    name: str
+    face_count: int
+    shot_count: int
+    sample_face_id: str
+    model_id: str
+
+
+@dataclass(frozen=True)
+class ReviewItemView:
+    shot: ShotView
+    margin: float
+
+
+@dataclass(frozen=True)
+class SubBin:
+    bin_id: str  # "<scene id>/<character id>+<character id>"
+    name: str
+    cast: tuple[str, ...]
+    shot_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """The three snapshots one read works on, taken together so they agree."""
+
+    catalog: CatalogSnapshot
+    index: IndexSnapshot
+    characters: CharacterSnapshot
+
+    # -- shots ------------------------------------------------------------------------------------
+    def placed(self, shot_id: str) -> bool:
+        """A shot readers may see: committed (in the catalog) and placed (in the index)."""
+        return shot_id in self.catalog.shots and shot_id in self.index.assignments
+
+    def shot(self, record: ShotRecord) -> ShotView:
+        media = self.catalog.media_of(record)
+        source = source_media(media)
+        a = self.index.assignments.get(record.shot_id)
+        names = self.index.clusters
+        faces = self.catalog.faces_of(record.shot_id)
+        return ShotView(
+            shot_id=record.shot_id, media_id=record.media_id, media_path=media.path, index=record.index,
+            start_frame=record.start_frame, end_frame=record.end_frame, start_s=record.start_s, end_s=record.end_s,
+            source_in=source_timecode(source, record.start_frame), source_out=source_timecode(source, record.end_frame),
+            moving=record.moving, cluster_id=a.cluster_id if a else None, noise=a.noise if a else True,
+            score=a.score if a else 0.0, pinned=a.pinned if a else False,
+            candidates=tuple(CandidateView(c.cluster_id, c.score,
+                                           names[c.cluster_id].display_name if c.cluster_id in names else "")
+                             for c in (a.candidates if a else ())),
+            keyframes=tuple(KeyframeView(k.keyframe_id, k.shot_id, k.frame, k.time_s, k.sharpness)
+                            for k in self.catalog.keyframes_of(record.shot_id)),
+            character_ids=self.characters.shot_characters.get(record.shot_id, ()),
+            face_count=len(faces))
+
+    def shots(self, shot_ids: Iterable[str] | None = None) -> list[ShotView]:
+        """Placed shots, by file then position (all of them when ``shot_ids`` is None)."""
+        ids = self.index.assignments if shot_ids is None else shot_ids
+        return [self.shot(s) for s in self.catalog.in_order(i for i in ids if self.placed(i))]
+
+    # -- the bin tree -----------------------------------------------------------------------------
+    def tree(self, include_shots: bool = True) -> ClusterTreeView:
+        clusters = tuple(self.scene_bin(c.cluster_id, include_shots) for c in self.index.live_clusters())
+        return ClusterTreeView(clusters, self.noise_bin(include_shots), self.index.model_id)
+
+    def members(self, cluster_id: str | None) -> list[str]:
+        """A bin's committed shots, by file then position."""
+        return [s.shot_id for s in self.catalog.in_order(self.index.members.get(cluster_id, ()))]
+
+    def sub_bins(self, cluster_id: str) -> list["SubBin"]:
+        """A scene bin's character sub-bins: its shots grouped by who is on screen."""
+        members = self.members(cluster_id)
+        groups = character_subclusters({s: cluster_id for s in members}, self.characters.shot_characters)
+        name = self.index.clusters[cluster_id].display_name
+        return [SubBin(f"{cluster_id}/{'+'.join(cast)}",
+                       f"{name} with {', '.join(self.characters.name(c) for c in cast)}", cast, tuple(shots))
+                for cast, shots in sorted(groups.get(cluster_id, {}).items()) if cast]
+
+    def scene_bin(self, cluster_id: str, include_shots: bool = True) -> ClusterView:
+        row = self.index.clusters[cluster_id]
+        member_ids = self.members(cluster_id)
+        by_id = {s.shot_id: s for s in self.shots(member_ids)} if include_shots else {}
+        subs = self.sub_bins(cluster_id)
+        children = tuple(ClusterView(cluster_id=sub.bin_id, kind=BinKind.CHARACTER, name=sub.name,
+                                     shot_count=len(sub.shot_ids),
+                                     shots=tuple(by_id[s] for s in sub.shot_ids if s in by_id),
+                                     character_ids=sub.cast) for sub in subs)
+        return ClusterView(cluster_id=cluster_id, kind=BinKind.SCENE, name=row.display_name, locked=row.locked,
+                           named=row.named, shot_count=len(member_ids),
+                           shots=tuple(by_id[s] for s in member_ids if s in by_id), children=children,
+                           character_ids=tuple(sorted({c for sub in subs for c in sub.cast})))
+
+    def noise_bin(self, include_shots: bool = True) -> ClusterView:
+        member_ids = self.members(None)
+        return ClusterView(cluster_id=None, kind=BinKind.NOISE, name="Noise", shot_count=len(member_ids),
+                           shots=tuple(self.shots(member_ids)) if include_shots else ())
+
+    # -- characters -------------------------------------------------------------------------------
+    def character_list(self) -> list[CharacterView]:
+        faces_of: dict[str, list] = defaultdict(list)
+        for face_id, character_id in self.characters.face_character.items():
+            face = self.catalog.faces.get(face_id)
+            if face is not None:
+                faces_of[character_id].append(face)
+        out = []
+        for cid, row in sorted(self.characters.characters.items()):
+            own = faces_of.get(cid, [])
+            best = max(own, key=lambda f: f.det_score * f.size_px, default=None)
+            out.append(CharacterView(cid, row.display_name, len(own), len({f.shot_id for f in own}),
+                                     best.face_id if best else "", row.model_id))
+        return out

@@ -1,0 +1,526 @@
+"""The scene index: where every shot of the active scene model sits, and why.
+
+One object owns the shot vectors (raw and adapted), the cluster representatives (the online
+clusterer), the cluster rows, the assignments, the editor's "not this one" constraints and the
+lock that guards them; it writes them through to the store before it returns, so the store stays
+the only truth and the index is rebuilt from it at start-up. Ingest, corrections, recluster and
+undo all change placements through the few verbs here, so representatives and rows never drift
+apart.
+
+Readers never take the lock: every change ends by publishing an immutable ``IndexSnapshot``, and a
+reader works on the snapshot it took, so it never sees half a correction or a file's shots before
+their placement.
+
+Candidates (the top bins shown for a shot, three for noise shots) are always live bins, scored
+against the current representatives: they are refreshed for every shot after a recluster, and for
+the noise bucket and every shot that listed a changed bin after a correction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .clock import utcnow
+from .clustering.adapter import Adapter
+from .clustering.online import OnlineClusterer, shot_vector
+from .clustering.recluster import recluster
+from .clustering.types import NOISE, ClusterConfig, IdMinter, Placement
+from .errors import Conflict, NotFound
+from .records import (AssignmentRecord, Candidate, ClusterKind, ClusterRecord, ConstraintKind,
+                      ConstraintRecord)
+from .snapshots import SnapshotOwner
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Labeler = Callable[[Sequence[str]], str]
+"""Gives a new bin its readable name from its shots (the earliest clip and timecode)."""
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """The index as readers see it: immutable, consistent, cheap to take."""
+
+    assignments: Mapping[str, AssignmentRecord]
+    clusters: Mapping[str, ClusterRecord]
+    members: Mapping[str | None, tuple[str, ...]]  # cluster id (None: noise) -> shot ids, sorted
+    model_id: str
+    version: int
+
+    def cluster_of(self, shot_id: str) -> str | None:
+        a = self.assignments.get(shot_id)
+        return a.cluster_id if a else NOISE
+
+    def live_clusters(self) -> list[ClusterRecord]:
+        """Scene bins an editor sees: with members, or named (an emptied named bin stays)."""
+        return [c for cid, c in sorted(self.clusters.items())
+                if c.kind is ClusterKind.SCENE and (self.members.get(cid) or c.named)]
+
+
+@dataclass(frozen=True)
+class IndexChanges:
+    """What a correction changed, as it was before: enough to put it back exactly."""
+
+    assignments: tuple[AssignmentRecord, ...]  # placements (bin or pin) that changed, as they were
+    clusters: tuple[ClusterRecord, ...]  # cluster rows that changed, as they were
+    created: tuple[str, ...]  # clusters that did not exist before
+
+    def touched(self) -> set[str]:
+        return {a.shot_id for a in self.assignments} | {c.cluster_id for c in self.clusters} | set(self.created) \
+            | {a.cluster_id for a in self.assignments if a.cluster_id}
+
+
+@dataclass(frozen=True)
+class ReclusterReport:
+    shots_total: int = 0
+    shots_moved: int = 0
+    clusters_before: int = 0
+    clusters_after: int = 0
+    clusters_created: int = 0
+    clusters_merged: int = 0
+    noise_before: int = 0
+    noise_after: int = 0
+    adapter_version: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class _State:
+    raw: dict[str, np.ndarray] = field(default_factory=dict)  # shot -> (k, dim) keyframe vectors
+    adapted: dict[str, np.ndarray] = field(default_factory=dict)
+    assignments: dict[str, AssignmentRecord] = field(default_factory=dict)
+    clusters: dict[str, ClusterRecord] = field(default_factory=dict)
+    constraints: dict[str, ConstraintRecord] = field(default_factory=dict)  # "not this one", by id
+    cannot: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # shot -> clusters
+
+
+class SceneIndex(SnapshotOwner):
+    """Every verb runs in a transaction (see ``snapshots``); readers use ``snapshot()``."""
+
+    def __init__(self, store: Store, model_id: str, dim: int, config: ClusterConfig, data_dir: Path,
+                 labeler: Labeler) -> None:
+        self.store = store
+        self.model_id = model_id
+        self.dim = dim
+        self.config = config
+        self.data_dir = data_dir
+        self.labeler = labeler
+        super().__init__()
+        self.adapter: Adapter | None = None
+        self.adapter_version = ""
+        self._s = _State()
+        self.clusterer = OnlineClusterer(dim, config)
+        self._version = 0
+        self._snapshot = IndexSnapshot({}, {}, {}, model_id, 0)
+
+    # ------------------------------------------------------------------------------------------
+    # loading
+    # ------------------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Rebuild from the store; place shots that have none (a crash between a file's commit
+        and its placement), and drop placements of shots that are gone or of another model."""
+        with self.transaction():
+            s = self._s
+            s.raw = self.store.keyframes.vectors(self.model_id)
+            self._load_adapter()
+            s.clusters = {c.cluster_id: c for c in self.store.clusters.all()}
+            s.assignments = {a.shot_id: a for a in self.store.assignments.all()}
+            s.constraints = {c.constraint_id: c for c in self.store.constraints.of_kind(ConstraintKind.SHOT_NOT_CLUSTER)}
+            self._derive_cannot()
+            stale = [sid for sid in s.assignments if sid not in s.raw]
+            if stale:
+                self.store.assignments.delete(stale)
+                for sid in stale:
+                    del s.assignments[sid]
+            self._rebuild_clusterer()
+            unplaced = sorted(sid for sid in s.raw if sid not in s.assignments)
+            if unplaced:
+                log.warning("placing shots that were committed but never placed", extra={"shots": len(unplaced)})
+                self._place(unplaced)
+
+    def _load_adapter(self) -> None:
+        active = [a for a in self.store.adapters.all() if a.active and a.model_id == self.model_id]
+        self.adapter = Adapter.load(self.data_dir / active[0].path) if active else None
+        self.adapter_version = active[0].version if active else ""
+        self._s.adapted = {sid: self._adapt(v) for sid, v in self._s.raw.items()}
+
+    def _adapt(self, vectors: np.ndarray) -> np.ndarray:
+        return self.adapter.apply(vectors) if self.adapter is not None else vectors
+
+    def _rebuild_clusterer(self, assignment: Mapping[str, str | None] | None = None) -> None:
+        """Representatives from the current (or given) assignment. New ids count up from every
+        id in the clusters table, which keeps merged bins' rows, so no id is ever reused."""
+        s = self._s
+        ids = list(s.adapted)
+        if ids:
+            assignment = assignment if assignment is not None else {sid: self._cluster_of(sid) for sid in ids}
+            vectors = np.stack([shot_vector(s.adapted[sid]) for sid in ids])
+            self.clusterer = OnlineClusterer.from_assignment(assignment, ids, vectors, self._flags(), self.config)
+        else:
+            self.clusterer = OnlineClusterer(self.dim, self.config)
+        self.clusterer.mint = IdMinter("scene", s.clusters)
+        for cid, flags in self._flags().items():
+            self.clusterer.set_flags(cid, flags)
+
+    # ------------------------------------------------------------------------------------------
+    # reads
+    # ------------------------------------------------------------------------------------------
+    def snapshot(self) -> IndexSnapshot:
+        return self._snapshot
+
+    def raw_vectors(self) -> dict[str, np.ndarray]:
+        """Raw model vectors per shot (search compares in the model's own space): a copy, so a
+        reader is never disturbed by a writer (the copy is one C-level step under the GIL)."""
+        return dict(self._s.raw)
+
+    def shot_vector(self, shot_id: str, adapted: bool = True) -> np.ndarray:
+        vectors = (self._s.adapted if adapted else self._s.raw).get(shot_id)
+        if vectors is None:
+            raise NotFound(f"no shot with id {shot_id!r} embedded by {self.model_id}")
+        return vectors
+
+    def cluster(self, cluster_id: str) -> ClusterRecord:
+        """A live cluster (a merged id is followed to the bin that absorbed it)."""
+        return self._s.clusters[self.resolve(cluster_id)]
+
+    def resolve(self, cluster_id: str) -> str:
+        """The id a cluster goes by now: merged ids lead to the bin that absorbed them."""
+        seen = set()
+        row = self._s.clusters.get(cluster_id)
+        if row is None:
+            raise NotFound(f"no cluster with id {cluster_id!r}")
+        while row.kind is ClusterKind.MERGED and row.merged_into and row.cluster_id not in seen:
+            seen.add(row.cluster_id)
+            row = self._s.clusters[row.merged_into]
+        if row.kind is ClusterKind.MERGED:
+            raise Conflict(f"cluster {cluster_id} was merged away and has no surviving bin")
+        return row.cluster_id
+
+    def assignment(self, shot_id: str) -> AssignmentRecord:
+        a = self._s.assignments.get(shot_id)
+        if a is None:
+            raise NotFound(f"no shot with id {shot_id!r}")
+        return a
+
+    def _cluster_of(self, shot_id: str) -> str | None:
+        a = self._s.assignments.get(shot_id)
+        return a.cluster_id if a else NOISE
+
+    def _flags(self) -> dict:
+        return {cid: c.flags for cid, c in self._s.clusters.items()}
+
+    def members(self, cluster_id: str | None) -> list[str]:
+        """Shots in a bin now (inside a transaction too, where the snapshot lags)."""
+        return sorted(sid for sid, a in self._s.assignments.items() if a.cluster_id == cluster_id)
+
+    def current_assignments(self) -> Mapping[str, AssignmentRecord]:
+        """Placements as they are now, for a writer inside a transaction (readers: snapshot())."""
+        return self._s.assignments
+
+    def cannot_links(self, shot_id: str) -> set[str]:
+        return set(self._s.cannot.get(shot_id, ()))
+
+    # ------------------------------------------------------------------------------------------
+    # clusters
+    # ------------------------------------------------------------------------------------------
+    def new_cluster_id(self) -> str:
+        return self.clusterer.mint()
+
+    def create_clusters(self, cluster_ids: Iterable[str], members: Mapping[str, Sequence[str]] | None = None,
+                        **values: object) -> list[ClusterRecord]:
+        """Store new scene clusters, each labelled once from its first members."""
+        now = utcnow()
+        created = []
+        for cid in cluster_ids:
+            label = self.labeler(sorted((members or {}).get(cid, ())))
+            row = ClusterRecord(cluster_id=cid, kind=ClusterKind.SCENE, name="", named=False, locked=False,
+                                seen=False, touched=False, label=label, merged_into="", created_at=now,
+                                updated_at=now)
+            created.append(replace(row, **values))  # type: ignore[arg-type]
+        self._write_clusters(created)
+        return created
+
+    def update_cluster(self, cluster_id: str, **values: object) -> ClusterRecord:
+        row = replace(self._s.clusters[cluster_id], **values, updated_at=utcnow())  # type: ignore[arg-type]
+        self._write_clusters([row])
+        return row
+
+    def restore_clusters(self, rows: Iterable[ClusterRecord]) -> None:
+        """Put cluster rows back exactly as they were (undo)."""
+        self._write_clusters([replace(r, updated_at=utcnow()) for r in rows])
+
+    def _write_clusters(self, rows: list[ClusterRecord]) -> None:
+        if not rows:
+            return
+        with self.transaction():
+            self.store.clusters.upsert(rows)
+            for row in rows:
+                self._s.clusters[row.cluster_id] = row
+                if row.kind is ClusterKind.SCENE:
+                    self.clusterer.set_flags(row.cluster_id, row.flags)
+
+    def retire_clusters(self, cluster_ids: Iterable[str]) -> None:
+        """Take bins made by an undone correction out of use; their ids are never minted again."""
+        with self.transaction():
+            self._write_clusters([replace(self._s.clusters[c], kind=ClusterKind.RETIRED, updated_at=utcnow())
+                                  for c in cluster_ids if c in self._s.clusters])
+
+    def changes_since(self, before: IndexSnapshot) -> IndexChanges:
+        """The placements and cluster rows that differ from ``before`` (a snapshot taken at the
+        start of a transaction), as they were then. Scores and candidates do not count: they
+        are re-derived."""
+        s = self._s
+        moved = tuple(old for sid, old in before.assignments.items()
+                      if sid in s.assignments and (s.assignments[sid].cluster_id, s.assignments[sid].pinned)
+                      != (old.cluster_id, old.pinned))
+        clusters = tuple(old for cid, old in before.clusters.items()
+                         if replace(s.clusters[cid], updated_at="") != replace(old, updated_at=""))
+        created = tuple(sorted(cid for cid in s.clusters if cid not in before.clusters))
+        return IndexChanges(moved, clusters, created)
+
+    # ------------------------------------------------------------------------------------------
+    # placement
+    # ------------------------------------------------------------------------------------------
+    def replace_media(self, committed: Mapping[str, np.ndarray], retired_shots: Iterable[str],
+                      carried: Mapping[str, str] | None = None) -> None:
+        """After a file's commit: forget the shots of versions it replaced, load its vectors and
+        place its shots. ``carried`` maps a new shot id to a retired one with the same frames:
+        the new shot keeps the old one's placement when the editor pinned it, and its "not this
+        one" constraints. Shots already placed (a forced re-ingest of the same content, same
+        ids) keep their placement."""
+        carried = dict(carried or {})
+        with self.transaction():
+            s = self._s
+            kept = {new: s.assignments[old] for new, old in carried.items()
+                    if old in s.assignments and s.assignments[old].pinned}
+            moved = [replace(c, constraint_id=f"{c.constraint_id}>{new}", a_id=new)
+                     for new, old in carried.items() for c in s.constraints.values() if c.a_id == old]
+            self.store.constraints.add(moved)
+            s.constraints.update((c.constraint_id, c) for c in moved)
+            self._derive_cannot()
+            gone = [sid for sid in retired_shots if sid not in committed]
+            for sid in gone:
+                self._unplace(sid)
+                s.raw.pop(sid, None)
+                s.adapted.pop(sid, None)
+                s.assignments.pop(sid, None)
+            self.store.assignments.delete(gone)
+            for sid, vectors in committed.items():
+                s.raw[sid] = vectors
+                s.adapted[sid] = self._adapt(vectors)
+            self._set([replace(a, shot_id=new, updated_at=utcnow()) for new, a in kept.items()])
+            self._place(sorted(sid for sid in committed if sid not in s.assignments))
+            self._refresh_candidates(self._noise_ids())
+
+    def _place(self, shot_ids: list[str]) -> None:
+        """Online assignment of new shots: join, found, or go to noise."""
+        s = self._s
+        placements = [self.clusterer.assign(sid, s.adapted[sid], s.cannot.get(sid, ())) for sid in shot_ids]
+        # a new shot that matches a lone noise shot founds a bin with it: move that one too
+        placed = {p.shot_id for p in placements}
+        for p in list(placements):
+            for partner in p.promoted:  # the clusterer has already counted it in the new bin
+                cands = self.clusterer.candidates(self.clusterer.score(s.adapted[partner]),
+                                                  s.cannot.get(partner, ()))
+                moved = Placement(partner, p.cluster_id, dict(cands).get(p.cluster_id, p.score), cands)
+                if partner in placed:
+                    placements = [moved if q.shot_id == partner else q for q in placements]
+                else:
+                    placements.append(moved)
+        founded = {p.cluster_id for p in placements if p.founded}
+        members: dict[str, list[str]] = defaultdict(list)
+        for p in placements:
+            if p.cluster_id in founded:
+                members[p.cluster_id].append(p.shot_id)
+        self.create_clusters(sorted(members), members)
+        now = utcnow()
+        self._write_assignments([AssignmentRecord(p.shot_id, p.cluster_id, float(p.score), _candidates(p.candidates),
+                                                  False, now) for p in placements])
+
+    def move(self, shot_ids: Sequence[str], target: str | None, pinned: bool = True) -> None:
+        """Put shots into ``target`` (None: the noise bucket), as the editor did."""
+        with self.transaction():
+            s = self._s
+            now = utcnow()
+            records = []
+            for sid in shot_ids:
+                vectors = s.adapted[sid]
+                self._unplace(sid)
+                if target is not None:
+                    self.clusterer.add(target, vectors)
+                candidates = self.clusterer.candidates(self.clusterer.score(vectors), s.cannot.get(sid, set()))
+                score = next((sc for c, sc in candidates if c == target), candidates[0][1] if candidates else 0.0)
+                records.append(AssignmentRecord(sid, target, float(score), _candidates(candidates), pinned, now))
+            self._write_assignments(records)
+
+    def restore(self, records: Iterable[AssignmentRecord]) -> None:
+        """Put placements back exactly as recorded (undo), representatives included."""
+        with self.transaction():
+            self._set(list(records))
+
+    def _set(self, records: list[AssignmentRecord]) -> None:
+        for rec in records:
+            self._unplace(rec.shot_id)
+            if rec.cluster_id is not None:
+                self.clusterer.add(rec.cluster_id, self._s.adapted[rec.shot_id])
+        self._write_assignments(records)
+
+    def _unplace(self, shot_id: str) -> None:
+        """Take a shot out of the representatives of wherever it is now."""
+        source = self._cluster_of(shot_id)
+        vectors = self._s.adapted.get(shot_id)
+        if vectors is None:
+            return
+        if source is None:
+            self.clusterer.forget_noise(shot_id)
+        elif source in self.clusterer:
+            self.clusterer.remove(source, vectors)
+
+    def _write_assignments(self, records: list[AssignmentRecord]) -> None:
+        if not records:
+            return
+        self.store.assignments.upsert(records)
+        for rec in records:
+            self._s.assignments[rec.shot_id] = rec
+
+    # ------------------------------------------------------------------------------------------
+    # constraints ("not this one")
+    # ------------------------------------------------------------------------------------------
+    def add_cannot_link(self, constraint: ConstraintRecord) -> None:
+        with self.transaction():
+            self.store.constraints.add([constraint])
+            self._s.constraints[constraint.constraint_id] = constraint
+            self._derive_cannot()
+
+    def remove_constraints(self, constraint_ids: Iterable[str]) -> None:
+        ids = [c for c in constraint_ids if c in self._s.constraints]
+        with self.transaction():
+            self.store.constraints.delete(ids)
+            for cid in ids:
+                del self._s.constraints[cid]
+            self._derive_cannot()
+
+    def constraints_of(self, feedback_id: str) -> list[ConstraintRecord]:
+        return [c for c in self._s.constraints.values() if c.feedback_id == feedback_id]
+
+    def _derive_cannot(self) -> None:
+        cannot: dict[str, set[str]] = defaultdict(set)
+        for c in self._s.constraints.values():
+            cannot[c.a_id].add(c.b_id)
+        self._s.cannot = cannot
+
+    # ------------------------------------------------------------------------------------------
+    # candidates
+    # ------------------------------------------------------------------------------------------
+    def _noise_ids(self) -> list[str]:
+        return sorted(sid for sid, a in self._s.assignments.items() if a.noise)
+
+    def after_correction(self, changed: Collection[str]) -> None:
+        """Give unpinned noise shots another chance against the corrected bins (they may join),
+        and refresh the candidates of every shot that listed a changed or vanished bin."""
+        with self.transaction():
+            s = self._s
+            noise = [sid for sid in self._noise_ids() if not s.assignments[sid].pinned]
+            if noise:
+                placements = self.clusterer.rescore([(sid, s.adapted[sid]) for sid in noise], s.cannot)
+                now = utcnow()
+                self._write_assignments([AssignmentRecord(p.shot_id, p.cluster_id, float(p.score),
+                                                          _candidates(p.candidates), False, now)
+                                         for p in placements])
+            live = set(self.clusterer.ids)
+            stale = [sid for sid, a in s.assignments.items()
+                     if not a.noise and any(c.cluster_id in changed or c.cluster_id not in live
+                                            for c in a.candidates)]
+            self._refresh_candidates(sorted(set(stale) | set(self._noise_ids()) - set(noise)))
+
+    def _refresh_candidates(self, shot_ids: Sequence[str]) -> None:
+        """Re-score shots against the live bins, keeping where they are."""
+        s = self._s
+        now = utcnow()
+        position = {cid: i for i, cid in enumerate(self.clusterer.ids)}
+        records = []
+        for sid in shot_ids:
+            a = s.assignments[sid]
+            scores = self.clusterer.score(s.adapted[sid])
+            cands = self.clusterer.candidates(scores, s.cannot.get(sid, ()))
+            if a.cluster_id is None:
+                score = cands[0][1] if cands else 0.0
+            else:
+                score = float(scores[position[a.cluster_id]]) if a.cluster_id in position else a.score
+            fresh = _candidates(cands)
+            if fresh != a.candidates or score != a.score:
+                records.append(replace(a, score=float(score), candidates=fresh, updated_at=now))
+        self._write_assignments(records)
+
+    # ------------------------------------------------------------------------------------------
+    # recluster and adapters
+    # ------------------------------------------------------------------------------------------
+    def recluster(self, use_adapter: bool = True) -> ReclusterReport:
+        started = time.monotonic()
+        with self.transaction():
+            s = self._s
+            ids = sorted(s.adapted)
+            if not ids:
+                return ReclusterReport()
+            source = s.adapted if use_adapter else s.raw
+            vectors = np.stack([shot_vector(source[sid]) for sid in ids])
+            previous = {sid: self._cluster_of(sid) for sid in ids}
+            must = {sid: a.cluster_id for sid, a in s.assignments.items() if a.pinned and a.cluster_id}
+            cannot = [(sid, c) for sid, cs in s.cannot.items() for c in cs]
+            result = recluster(ids, vectors, previous, self._flags(), must, cannot, self.config,
+                               mint=self.clusterer.mint)
+            new_members: dict[str, list[str]] = defaultdict(list)
+            for sid, cid in result.assignment.items():
+                if cid is not None and cid not in s.clusters:
+                    new_members[cid].append(sid)
+            self.create_clusters(sorted(new_members), new_members)
+            self._rebuild_clusterer(result.assignment)
+            now = utcnow()
+            changed = [sid for sid in ids if result.assignment.get(sid) != previous.get(sid)]
+            self._write_assignments([replace(s.assignments[sid], cluster_id=result.assignment.get(sid),
+                                             updated_at=now) if sid in s.assignments else
+                                     AssignmentRecord(sid, result.assignment.get(sid), 0.0, (), False, now)
+                                     for sid in changed])
+            self._refresh_candidates(ids)
+            after = set(result.assignment.values()) - {None}
+            report = ReclusterReport(
+                shots_total=len(ids), shots_moved=len(result.report.moved),
+                clusters_before=len(set(previous.values()) - {None}), clusters_after=len(after),
+                clusters_created=len(result.report.created), clusters_merged=len(result.report.merged),
+                noise_before=sum(1 for c in previous.values() if c is None),
+                noise_after=sum(1 for c in result.assignment.values() if c is None),
+                adapter_version=self.adapter_version if use_adapter else "",
+                seconds=round(time.monotonic() - started, 3))
+        log.info("reclustered", extra=dataclasses.asdict(report))
+        return report
+
+    def set_adapter(self) -> None:
+        """Re-read the active adapter and re-adapt every vector; bins change on the next
+        recluster, so the editor decides when."""
+        with self.transaction():
+            self._load_adapter()
+            self._rebuild_clusterer()
+
+    # ------------------------------------------------------------------------------------------
+    def _publish(self) -> None:
+        """Make the current state what readers see (one reference swap)."""
+        s = self._s
+        members: dict[str | None, list[str]] = defaultdict(list)
+        for sid, a in s.assignments.items():
+            members[a.cluster_id].append(sid)
+        self._version += 1
+        self._snapshot = IndexSnapshot(dict(s.assignments), dict(s.clusters),
+                                       {cid: tuple(sorted(v)) for cid, v in members.items()},
+                                       self.model_id, self._version)
+
+
+def _candidates(pairs: Iterable[tuple[str, float]]) -> tuple[Candidate, ...]:
+    return tuple(Candidate(cid, round(float(score), 4)) for cid, score in pairs)
