@@ -39,8 +39,12 @@ def test_run_writes_bins_json_and_otio(tmp_path: Path) -> None:
         assert (out / name).is_file()
     assert list(out.glob("*.edl")) and list(out.glob("*.ale"))
 
-    listing = binsight("status", data_dir=tmp_path / "data")
-    assert listing.returncode == 1 and "no Binsight server answers at 127.0.0.1:1" in listing.stderr
+    # every command works on the data dir with no server running, flags before or after it
+    status = binsight("status", "--log-format", "json", data_dir=tmp_path / "data")
+    assert status.returncode == 0, status.stderr
+    assert "media 2  shots 7" in status.stdout
+    tree = binsight("--log-level", "WARNING", "clusters", data_dir=tmp_path / "data")
+    assert tree.returncode == 0 and "Noise" in tree.stdout and "counter.mp4 #1" in tree.stdout
 
 
 def test_bad_path_is_a_clear_error(tmp_path: Path) -> None:

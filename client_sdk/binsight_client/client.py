@@ -199,6 +199,17 @@ class Client:
         request = feedback_pb2.RenameRequest(id=character_id, name=name, actor=self.actor)
         return self._feedback_call(self._feedback.RenameCharacter, request, timeout)
 
+    def undo(self, feedback_id: str = "", timeout: Optional[float] = None) -> t.FeedbackResult:
+        """Undo a correction: by default this client's actor's latest one. Raises
+        ``FailedPrecondition`` naming who and what when a later correction would be lost."""
+        request = feedback_pb2.UndoRequest(feedback_id=feedback_id, actor=self.actor)
+        return self._feedback_call(self._feedback.UndoFeedback, request, timeout)
+
+    def redo(self, feedback_id: str = "", timeout: Optional[float] = None) -> t.FeedbackResult:
+        """Apply an undone correction again: by default the actor's latest undo."""
+        request = feedback_pb2.UndoRequest(feedback_id=feedback_id, actor=self.actor)
+        return self._feedback_call(self._feedback.RedoFeedback, request, timeout)
+
     def list_feedback(self, timeout: Optional[float] = None) -> List[t.FeedbackEvent]:
         response = self._call(self._feedback.ListFeedback, common_pb2.Empty(), timeout)
         return [t.from_message(t.FeedbackEvent, e) for e in response.events]

@@ -44,6 +44,7 @@ class MediaFile:
     face_model_id: str = ""
     ingested_at: str = ""
     shot_count: int = 0
+    size_bytes: int = 0
 
 
 @dataclass
@@ -213,6 +214,10 @@ class FeedbackEvent:
     from_id: str = ""
     to_id: str = ""
     detail_json: str = ""
+    state: str = ""  # "applied" | "undone"
+    applied_at: str = ""
+    undone_at: str = ""
+    undone_by: str = ""
 
 
 @dataclass
@@ -242,6 +247,7 @@ class AdapterInfo:
     validation_before: float = 0.0
     validation_after: float = 0.0
     model_id: str = ""
+    path: str = ""
 
 
 @dataclass

@@ -165,17 +165,43 @@ class FeedbackService:
         return FeedbackResult(FeedbackEvent.of(draft.record), tuple(dict.fromkeys(c for c in draft.affected if c)),
                               len(draft.triplets))
 
+    def _run(self, action: FeedbackAction, actor: str, subject_id: str, **request: Any) -> FeedbackResult:
+        """Make one correction: ``request`` is what its apply function takes (kept for redo)."""
+        draft = _Draft(action, actor, subject_id, request=request)
+        with self._correction(draft):
+            getattr(self, _APPLY[action])(draft, **request)
+        return self._result(draft)
+
     # ------------------------------------------------------------------------------------------
     # scene actions
     # ------------------------------------------------------------------------------------------
     def move_shot(self, shot_id: str, to_cluster_id: str | None, actor: str) -> FeedbackResult:
         """Move a shot into a bin (None: the noise bucket). A merged bin's id leads to the bin
         that absorbed it."""
-        draft = _Draft(FeedbackAction.MOVE_SHOT, actor, shot_id,
-                       request={"shot_id": shot_id, "to_cluster_id": to_cluster_id})
-        with self._correction(draft):
-            self._move_shot(draft, shot_id, to_cluster_id)
-        return self._result(draft)
+        return self._run(FeedbackAction.MOVE_SHOT, actor, shot_id, shot_id=shot_id, to_cluster_id=to_cluster_id)
+
+    def merge_clusters(self, cluster_ids: Sequence[str], actor: str) -> FeedbackResult:
+        """Merge bins into the first one given; the others keep their rows (as merged), so their
+        ids lead to the survivor and are never reused."""
+        ids = [self.index.resolve(c) for c in cluster_ids]
+        if len(ids) < 2 or len(set(ids)) != len(ids):
+            raise InvalidInput("merging needs two or more different bins (the first one survives)")
+        return self._run(FeedbackAction.MERGE_CLUSTERS, actor, ids[0], cluster_ids=ids)
+
+    def split_cluster(self, cluster_id: str, shot_ids: Sequence[str], new_name: str, actor: str) -> FeedbackResult:
+        return self._run(FeedbackAction.SPLIT_CLUSTER, actor, cluster_id, cluster_id=cluster_id,
+                         shot_ids=list(dict.fromkeys(shot_ids)), new_name=check_name(new_name))
+
+    def rename_cluster(self, cluster_id: str, name: str, actor: str) -> FeedbackResult:
+        return self._run(FeedbackAction.RENAME_CLUSTER, actor, cluster_id, cluster_id=cluster_id, name=check_name(name))
+
+    def lock_cluster(self, cluster_id: str, locked: bool, actor: str) -> FeedbackResult:
+        return self._run(FeedbackAction.LOCK_CLUSTER, actor, cluster_id, cluster_id=cluster_id, locked=bool(locked))
+
+    def reject_shot(self, shot_id: str, cluster_id: str, actor: str) -> FeedbackResult:
+        """"Not this one": the shot leaves the bin for the noise bucket (with fresh candidates
+        that exclude it) and a cannot-link keeps it out of that bin on every recluster."""
+        return self._run(FeedbackAction.REJECT_SHOT, actor, shot_id, shot_id=shot_id, cluster_id=cluster_id)
 
     def _move_shot(self, draft: _Draft, shot_id: str, to_cluster_id: str | None) -> None:
         source = self.index.assignment(shot_id).cluster_id
@@ -191,19 +217,8 @@ class FeedbackService:
         draft.affected = [c for c in (source, target) if c]
         self._touch(draft.affected)
 
-    def merge_clusters(self, cluster_ids: Sequence[str], actor: str) -> FeedbackResult:
-        """Merge bins into the first one given; the others keep their rows (as merged), so their
-        ids lead to the survivor and are never reused."""
-        draft = _Draft(FeedbackAction.MERGE_CLUSTERS, actor, cluster_ids[0] if cluster_ids else "",
-                       request={"cluster_ids": list(cluster_ids)})
+    def _merge(self, draft: _Draft, cluster_ids: list[str]) -> None:
         ids = [self.index.resolve(c) for c in cluster_ids]
-        if len(ids) < 2 or len(set(ids)) != len(ids):
-            raise InvalidInput("merging needs two or more different bins (the first one survives)")
-        with self._correction(draft):
-            self._merge(draft, ids)
-        return self._result(draft)
-
-    def _merge(self, draft: _Draft, ids: list[str]) -> None:
         for cid in ids:
             self._unlocked(cid)
         survivor, others = ids[0], ids[1:]
@@ -217,15 +232,9 @@ class FeedbackService:
         draft.affected = ids
         self._touch([survivor])
 
-    def split_cluster(self, cluster_id: str, shot_ids: Sequence[str], new_name: str, actor: str) -> FeedbackResult:
-        draft = _Draft(FeedbackAction.SPLIT_CLUSTER, actor, cluster_id,
-                       request={"cluster_id": cluster_id, "shot_ids": list(shot_ids), "new_name": new_name})
-        with self._correction(draft):
-            self._split(draft, self.index.resolve(cluster_id), list(dict.fromkeys(shot_ids)), check_name(new_name))
-        return self._result(draft)
-
     def _split(self, draft: _Draft, cluster_id: str, shot_ids: list[str], new_name: str,
                new_id: str | None = None) -> None:
+        cluster_id = self.index.resolve(cluster_id)
         self._unlocked(cluster_id)
         members = set(self.index.members(cluster_id))
         strangers = [s for s in shot_ids if s not in members]
@@ -248,36 +257,21 @@ class FeedbackService:
         draft.affected = [cluster_id, new_id]
         self._touch(draft.affected)
 
-    def rename_cluster(self, cluster_id: str, name: str, actor: str) -> FeedbackResult:
-        name = check_name(name)
-        draft = _Draft(FeedbackAction.RENAME_CLUSTER, actor, cluster_id, request={"cluster_id": cluster_id, "name": name})
-        with self._correction(draft):
-            cid = self.index.resolve(cluster_id)
-            old = self.index.cluster(cid).name
-            self.index.update_cluster(cid, name=name, named=bool(name), touched=True)
-            draft.subject_id, draft.from_id, draft.to_id, draft.affected = cid, old, name, [cid]
-        return self._result(draft)
+    def _rename(self, draft: _Draft, cluster_id: str, name: str) -> None:
+        cid = self.index.resolve(cluster_id)
+        old = self.index.cluster(cid).name
+        self.index.update_cluster(cid, name=name, named=bool(name), touched=True)
+        draft.subject_id, draft.from_id, draft.to_id, draft.affected = cid, old, name, [cid]
 
-    def lock_cluster(self, cluster_id: str, locked: bool, actor: str) -> FeedbackResult:
-        draft = _Draft(FeedbackAction.LOCK_CLUSTER, actor, cluster_id,
-                       request={"cluster_id": cluster_id, "locked": locked})
-        with self._correction(draft):
-            cid = self.index.resolve(cluster_id)
-            before = self.index.cluster(cid).locked
-            self.index.update_cluster(cid, locked=locked, touched=True)
-            draft.subject_id, draft.from_id, draft.to_id = cid, str(before).lower(), str(locked).lower()
-            draft.affected = [cid]
-        return self._result(draft)
-
-    def reject_shot(self, shot_id: str, cluster_id: str, actor: str) -> FeedbackResult:
-        """"Not this one": the shot leaves the bin for the noise bucket (with fresh candidates
-        that exclude it) and a cannot-link keeps it out of that bin on every recluster."""
-        draft = _Draft(FeedbackAction.REJECT_SHOT, actor, shot_id, request={"shot_id": shot_id, "cluster_id": cluster_id})
-        with self._correction(draft):
-            self._reject(draft, shot_id, self.index.resolve(cluster_id))
-        return self._result(draft)
+    def _lock(self, draft: _Draft, cluster_id: str, locked: bool) -> None:
+        cid = self.index.resolve(cluster_id)
+        before = self.index.cluster(cid).locked
+        self.index.update_cluster(cid, locked=locked, touched=True)
+        draft.subject_id, draft.from_id, draft.to_id = cid, str(before).lower(), str(locked).lower()
+        draft.affected = [cid]
 
     def _reject(self, draft: _Draft, shot_id: str, cluster_id: str) -> None:
+        cluster_id = self.index.resolve(cluster_id)
         current = self.index.assignment(shot_id).cluster_id
         if current == cluster_id:
             self._unlocked(cluster_id)
@@ -300,10 +294,19 @@ class FeedbackService:
     # ------------------------------------------------------------------------------------------
     def assign_face(self, face_id: str, character_id: str | None, actor: str) -> FeedbackResult:
         """Say who a face is (None: someone new, who gets a new character)."""
-        draft = _Draft(FeedbackAction.ASSIGN_FACE, actor, face_id, request={"face_id": face_id, "character_id": character_id})
-        with self._correction(draft):
-            self._assign_face(draft, face_id, character_id)
-        return self._result(draft)
+        return self._run(FeedbackAction.ASSIGN_FACE, actor, face_id, face_id=face_id, character_id=character_id)
+
+    def merge_characters(self, character_ids: Sequence[str], actor: str) -> FeedbackResult:
+        if len(character_ids) < 2 or len(set(character_ids)) != len(character_ids):
+            raise InvalidInput("merging needs two or more different people (the first one survives)")
+        return self._run(FeedbackAction.MERGE_CHARACTERS, actor, character_ids[0], character_ids=list(character_ids))
+
+    def reject_face(self, face_id: str, character_id: str, actor: str) -> FeedbackResult:
+        return self._run(FeedbackAction.REJECT_FACE, actor, face_id, face_id=face_id, character_id=character_id)
+
+    def rename_character(self, character_id: str, name: str, actor: str) -> FeedbackResult:
+        return self._run(FeedbackAction.RENAME_CHARACTER, actor, character_id, character_id=character_id,
+                         name=check_name(name))
 
     def _assign_face(self, draft: _Draft, face_id: str, character_id: str | None) -> None:
         face = self._face(face_id)
@@ -313,55 +316,42 @@ class FeedbackService:
             self.characters.character(character_id)
         else:
             character_id = self.characters.new_character(face.model_id).character_id
+            draft.request["character_id"] = character_id  # a redo names the same person
         self.characters.assign([FaceAssignmentRecord(face_id, character_id, True)])
         draft.from_id, draft.to_id = (before.character_id or "") if before else "", character_id
         draft.triplets = triplets_for_move(face_id, before.character_id if before else None, character_id,
                                            members, draft.rng())
         self.characters.refresh()
 
-    def merge_characters(self, character_ids: Sequence[str], actor: str) -> FeedbackResult:
-        if len(character_ids) < 2 or len(set(character_ids)) != len(character_ids):
-            raise InvalidInput("merging needs two or more different people (the first one survives)")
-        draft = _Draft(FeedbackAction.MERGE_CHARACTERS, actor, character_ids[0],
-                       request={"character_ids": list(character_ids)})
-        with self._correction(draft):
-            for cid in character_ids:
-                self.characters.character(cid)
-            survivor, others = character_ids[0], list(character_ids[1:])
-            faces = self.characters.faces_of(others)
-            self.characters.assign(FaceAssignmentRecord(f, survivor, True) for f in faces)
-            self.characters.delete_characters(others)
-            draft.from_id, draft.to_id, draft.detail = ",".join(others), survivor, {"faces": faces}
-            self.characters.refresh()
-        return self._result(draft)
+    def _merge_characters(self, draft: _Draft, character_ids: list[str]) -> None:
+        for cid in character_ids:
+            self.characters.character(cid)
+        survivor, others = character_ids[0], list(character_ids[1:])
+        faces = self.characters.faces_of(others)
+        self.characters.assign(FaceAssignmentRecord(f, survivor, True) for f in faces)
+        self.characters.delete_characters(others)
+        draft.from_id, draft.to_id, draft.detail = ",".join(others), survivor, {"faces": faces}
+        self.characters.refresh()
 
-    def reject_face(self, face_id: str, character_id: str, actor: str) -> FeedbackResult:
-        draft = _Draft(FeedbackAction.REJECT_FACE, actor, face_id, request={"face_id": face_id, "character_id": character_id})
-        with self._correction(draft):
-            self._face(face_id)
-            self.characters.character(character_id)
-            members = self._face_members()
-            constraint = ConstraintRecord(f"{draft.feedback_id}-c", ConstraintKind.FACE_NOT_CHARACTER, face_id,
-                                          character_id, utcnow(), draft.feedback_id)
-            self.characters.add_constraint(constraint)
-            draft.constraints.append(constraint.constraint_id)
-            current = self.characters.assignment(face_id)
-            if current is not None and current.character_id == character_id:
-                self.characters.assign([FaceAssignmentRecord(face_id, None, False)])
-            draft.from_id = character_id
-            draft.triplets = triplets_for_reject(face_id, character_id, None, members, draft.rng())
-            self.characters.refresh()
-        return self._result(draft)
+    def _reject_face(self, draft: _Draft, face_id: str, character_id: str) -> None:
+        self._face(face_id)
+        self.characters.character(character_id)
+        members = self._face_members()
+        constraint = ConstraintRecord(f"{draft.feedback_id}-c", ConstraintKind.FACE_NOT_CHARACTER, face_id,
+                                      character_id, utcnow(), draft.feedback_id)
+        self.characters.add_constraint(constraint)
+        draft.constraints.append(constraint.constraint_id)
+        current = self.characters.assignment(face_id)
+        if current is not None and current.character_id == character_id:
+            self.characters.assign([FaceAssignmentRecord(face_id, None, False)])
+        draft.from_id = character_id
+        draft.triplets = triplets_for_reject(face_id, character_id, None, members, draft.rng())
+        self.characters.refresh()
 
-    def rename_character(self, character_id: str, name: str, actor: str) -> FeedbackResult:
-        name = check_name(name)
-        draft = _Draft(FeedbackAction.RENAME_CHARACTER, actor, character_id,
-                       request={"character_id": character_id, "name": name})
-        with self._correction(draft):
-            row = self.characters.character(character_id)
-            self.characters.update_character(character_id, name=name, named=bool(name))
-            draft.from_id, draft.to_id = row.name, name
-        return self._result(draft)
+    def _rename_character(self, draft: _Draft, character_id: str, name: str) -> None:
+        row = self.characters.character(character_id)
+        self.characters.update_character(character_id, name=name, named=bool(name))
+        draft.from_id, draft.to_id = row.name, name
 
     # ------------------------------------------------------------------------------------------
     # undo and redo
@@ -399,25 +389,9 @@ class FeedbackService:
         draft = _Draft(event.action, event.actor, event.subject_id, request=dict(request),
                        feedback_id=event.feedback_id)
         with self._correction(draft, existing=event):
-            self._replay(draft, request)
+            getattr(self, _APPLY[event.action])(draft, **request)
         log.info("correction redone", extra={"feedback_id": event.feedback_id, "action": event.action, "actor": actor})
         return self._result(draft)
-
-    def _replay(self, draft: _Draft, request: dict[str, Any]) -> None:
-        action = draft.action
-        if action is FeedbackAction.MOVE_SHOT:
-            self._move_shot(draft, request["shot_id"], request["to_cluster_id"])
-        elif action is FeedbackAction.MERGE_CLUSTERS:
-            self._merge(draft, [self.index.resolve(c) for c in request["cluster_ids"]])
-        elif action is FeedbackAction.SPLIT_CLUSTER:
-            self._split(draft, self.index.resolve(request["cluster_id"]), request["shot_ids"], request["new_name"],
-                        new_id=request.get("new_id"))
-        elif action is FeedbackAction.REJECT_SHOT:
-            self._reject(draft, request["shot_id"], self.index.resolve(request["cluster_id"]))
-        elif action is FeedbackAction.ASSIGN_FACE:
-            self._assign_face(draft, request["face_id"], request["character_id"])
-        else:  # the rest are single updates: run them through their public door again
-            raise Conflict(f"{action} cannot be redone; make the correction again")
 
     def _pick(self, feedback_id: str, actor: str, state: FeedbackState) -> FeedbackRecord:
         events = self.events()
@@ -563,3 +537,12 @@ class FeedbackService:
                 out.setdefault(a.character_id, []).append(face_id)
         return out
 
+
+_APPLY: dict[FeedbackAction, str] = {
+    FeedbackAction.MOVE_SHOT: "_move_shot", FeedbackAction.MERGE_CLUSTERS: "_merge",
+    FeedbackAction.SPLIT_CLUSTER: "_split", FeedbackAction.RENAME_CLUSTER: "_rename",
+    FeedbackAction.LOCK_CLUSTER: "_lock", FeedbackAction.REJECT_SHOT: "_reject",
+    FeedbackAction.ASSIGN_FACE: "_assign_face", FeedbackAction.MERGE_CHARACTERS: "_merge_characters",
+    FeedbackAction.REJECT_FACE: "_reject_face", FeedbackAction.RENAME_CHARACTER: "_rename_character",
+}
+"""Each correction's apply function: the public call and a redo both run it with the request."""

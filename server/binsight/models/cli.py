@@ -21,14 +21,17 @@ from ..errors import BinsightError
 from .manager import STANDARD_PACKS, ModelManager
 
 
-def register(subparsers: Any, models_dir: Path, echo: Callable[[str], None] = print) -> argparse.ArgumentParser:
+def register(subparsers: Any, models_dir: Path | None, echo: Callable[[str], None] = print,
+             parents: list[argparse.ArgumentParser] | None = None) -> argparse.ArgumentParser:
     """Add the ``models`` command to ``subparsers`` (from ``ArgumentParser.add_subparsers()``).
+    ``models_dir`` None: the caller fills ``args.models_dir`` in from its configuration.
 
     Each leaf sets ``func``: call ``args.func(args)`` and exit with the int it returns.
     """
-    models = subparsers.add_parser("models", help="list, pull, export, import and verify model packs")
-    models.add_argument("--models-dir", type=Path, default=Path(models_dir),
-                        help=f"where packs live (default: {models_dir})")
+    models = subparsers.add_parser("models", help="list, pull, export, import and verify model packs",
+                                   parents=parents or [])
+    models.add_argument("--models-dir", type=Path, default=models_dir,
+                        help=f"where packs live (default: {models_dir or '<data dir>/models'})")
     commands = models.add_subparsers(dest="models_command", required=True)
 
     commands.add_parser("list", help="installed packs with kind, family and licence").set_defaults(

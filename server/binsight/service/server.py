@@ -4,6 +4,7 @@ service and server reflection (so grpcurl and load balancers can talk to it)."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from concurrent import futures
@@ -19,7 +20,9 @@ from binsight_api.v1 import (
 )
 
 from ..app.project import Project
+from ..clock import utcnow
 from ..config import Config
+from ..runtime import ServerCard, remove_card, write_card
 from . import servicers
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,7 @@ class BinsightServer:
         self._grpc.start()
         self._health.set("", health_pb2.HealthCheckResponse.SERVING)
         self.project.system.address = self.address
+        write_card(self.config.data_dir, ServerCard(os.getpid(), self.address, "", utcnow()))
         log.info("serving", extra={"address": self.address, "data_dir": str(self.config.data_dir)})
         return self
 
@@ -83,6 +87,7 @@ class BinsightServer:
         self._stopped.set()
         self._health.enter_graceful_shutdown()
         self._grpc.stop(grace).wait()
+        remove_card(self.config.data_dir, os.getpid())
         self.project.close()
         log.info("stopped", extra={"address": self.address})
 

@@ -1,0 +1,134 @@
+"""The ``binsight`` command.
+
+    binsight serve                       # a server on 127.0.0.1:50051 over the default data dir
+    binsight run FOOTAGE... --out DIR    # ingest, cluster, write bins.json, bins.otio and every NLE format
+    binsight ingest PATH...              # files or folders, progress per file
+    binsight clusters | status | jobs | review | recluster | reembed
+    binsight undo | redo                 # the last correction (yours), or one by id
+    binsight export --format fcpxml --out DIR
+    binsight feedback list | export --out triplets.jsonl | train | adapters | activate VERSION
+    binsight models list | pull NAME | export-clip ... | import DIR | verify
+
+Global flags (``--address``, ``--data-dir``, ``--config``, ``--log-level``, ``--log-format``) go
+before or after the command. Every command works with no server running (see ``connect``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from binsight_client import BinsightError
+
+from ..config import DEFAULT_ADDRESS, Config, load_config
+from ..errors import BinsightError as CoreError  # the core's errors (serve, models); the SDK's are gRPC's
+from ..log import setup_logging
+from . import commands
+
+Handler = Callable[[argparse.Namespace, Config], int]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    flags, _ = _global_flags().parse_known_args(argv)
+    try:
+        config = load_config(flags.config, {"data_dir": flags.data_dir, "address": flags.address,
+                                            "log_level": flags.log_level, "log_format": flags.log_format})
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"binsight: {exc}", file=sys.stderr)
+        return 2
+    args = _parser().parse_args(argv)
+    setup_logging(config.log_level, config.log_format)
+    if args.command == "models":
+        args.models_dir = args.models_dir or config.models_path
+        return args.func(args)
+    try:
+        return args.handler(args, config)
+    except (BinsightError, CoreError) as exc:
+        print(f"binsight: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _global_flags(suppress: bool = False) -> argparse.ArgumentParser:
+    """The flags every command takes. Under a command they default to "not given" (SUPPRESS), so
+    they may stand after it without hiding a value given before it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    default = {"default": argparse.SUPPRESS} if suppress else {}
+    parser.add_argument("--address", help=f"server address (default {DEFAULT_ADDRESS}; env BINSIGHT_ADDRESS)",
+                        **default)
+    parser.add_argument("--data-dir", type=Path, help="where the project lives (env BINSIGHT_DATA_DIR)", **default)
+    parser.add_argument("--config", type=Path, help="TOML config file (env BINSIGHT_CONFIG)", **default)
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (env BINSIGHT_LOG_LEVEL)", **default)
+    parser.add_argument("--log-format", choices=("auto", "human", "json"),
+                        help="auto (default): short lines on a terminal, JSON otherwise", **default)
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    shared = _global_flags(suppress=True)
+    parser = argparse.ArgumentParser(prog="binsight", parents=[_global_flags()],
+                                     description="Sort footage into scene and character bins.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Handler, help: str, into: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+        p = into.add_parser(name, help=help, parents=[shared])
+        p.set_defaults(handler=handler)
+        return p
+
+    command("serve", commands.serve, "run the gRPC server until SIGINT/SIGTERM")
+    run = command("run", commands.run, "ingest footage and write bins to a folder (starts a server if needed)")
+    run.add_argument("paths", nargs="+")
+    run.add_argument("--out", type=Path, required=True, help="folder for bins.json, bins.otio and NLE files")
+    run.add_argument("--formats", default=",".join(commands.RUN_FORMATS), help="comma-separated (default: all)")
+    run.add_argument("--force", action="store_true", help="re-ingest files even if unchanged")
+
+    ingest = command("ingest", commands.ingest, "ingest files and folders (recursively)")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--force", action="store_true", help="re-ingest files even if unchanged")
+    ingest.add_argument("--no-recursive", action="store_true", help="do not walk sub-folders")
+    ingest.add_argument("--detach", action="store_true", help="print the job id and return at once")
+
+    command("clusters", commands.clusters, "the bin tree: scene clusters → shots, noise")
+    command("status", commands.status, "server, data dir, models, counts")
+    command("jobs", commands.jobs, "ingest jobs and their state")
+    command("cancel", commands.cancel, "cancel a job").add_argument("job_id")
+    command("recluster", commands.recluster, "recluster the whole project (edited bins stay)")
+    command("reembed", commands.reembed, "re-embed stored keyframes with the active models")
+    command("review", commands.review, "the shots most worth a look (noise first)").add_argument(
+        "--limit", type=int, default=20)
+    for name, handler, what in (("undo", commands.undo, "undo a correction (default: your latest)"),
+                                ("redo", commands.redo, "apply an undone correction again (default: your latest undo)")):
+        p = command(name, handler, what)
+        p.add_argument("feedback_id", nargs="?", default="", help="a correction's id (binsight feedback list)")
+        p.add_argument("--actor", default=getpass.getuser(), help="whose corrections (default: you)")
+
+    export = command("export", commands.export, "write bins for an NLE")
+    export.add_argument("--format", required=True, help="fcpxml, xmeml, edl, ale, otio or bins_json")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--cluster", action="append", default=[], help="only this cluster (repeatable)")
+    export.add_argument("--no-noise", action="store_true", help="leave the noise bucket out")
+    export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="e.g. fcpxml_version=1.10, fcpxml_layout=keywords, ale_layout=single")
+
+    feedback = sub.add_parser("feedback", help="corrections, their training data, the adapter", parents=[shared])
+    fsub = feedback.add_subparsers(dest="feedback_command", required=True)
+    command("list", commands.feedback_list, "every correction: who, when, what, applied or undone", fsub)
+    command("export", commands.feedback_export, "training triplets as JSON Lines", fsub).add_argument(
+        "--out", type=Path, help="file to write (default: stdout)")
+    command("train", commands.feedback_train, "train an adapter; activated only if validation improves", fsub)
+    command("adapters", commands.feedback_adapters, "stored adapter versions", fsub)
+    command("activate", commands.feedback_activate, "activate an adapter version ('' for none: rollback)",
+            fsub).add_argument("version")
+
+    from ..models.cli import register  # the models commands need no server
+    register(sub, None, parents=[shared])
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
