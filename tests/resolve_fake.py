@@ -41,6 +41,7 @@ Version = Tuple[int, int, int]
 SINCE: Dict[str, Version] = {
     "GetUniqueId": (18, 0, 0),
     "GetSelectedClips": (19, 0, 2),
+    "GetSourceStartFrame": (19, 0, 2),  # absent from the 19 beta 5 README, listed in 19.0.2's
     "SetSelectedClip": (19, 0, 2),
     "GetThirdPartyMetadata": (19, 0, 2),
     "SetThirdPartyMetadata": (19, 0, 2),
@@ -549,6 +550,11 @@ class TimelineItem(_Identified):
 
     def GetMediaPoolItem(self) -> MediaPoolItem:
         return self._clip
+
+    # -- test helper ------------------------------------------------------------------------------
+    @property
+    def source_start(self) -> int:
+        return self._source_start
 
 
 # ------------------------------------------------------------------------------------------------

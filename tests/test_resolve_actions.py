@@ -235,13 +235,17 @@ def test_timelines_hold_the_exact_shot_ranges(served, footage, tmp_path, version
 
     reports = actions.make_timelines(resolve, client, [b.bin_id for b in bins], tmp_path / "state")
     assert [r.problems for r in reports] == [()] * len(bins)
+    read_back = version >= (19, 0, 2)  # TimelineItem.GetSourceStartFrame
+    assert [r.notes for r in reports] == [() if read_back else
+                                          ("in points not read back: TimelineItem.GetSourceStartFrame needs "
+                                           "Resolve 19.0.2",)] * len(bins)
     project = resolve.project
     assert project.GetTimelineCount() == len(bins)
     for b, report in zip(bins, reports):
         timeline = project.GetTimelineByIndex(reports.index(report) + 1)
         assert timeline.GetName() == report.timeline == b.name
         items = timeline.GetItemListInTrack("video", 1)
-        assert [(i.GetMediaPoolItem().GetName(), i.GetSourceStartFrame(), i.GetDuration()) for i in items] == \
+        assert [(i.GetMediaPoolItem().GetName(), i.source_start, i.GetDuration()) for i in items] == \
             [(Path(s.media_path).name, s.start_frame, s.end_frame - s.start_frame) for s in b.shots]
         starts = [i.GetStart() for i in items]
         assert starts[0] == timeline.GetStartFrame() and starts == sorted(starts), "butt-joined from the start"

@@ -15,6 +15,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from binsight_panels.resolve import actions
 from binsight_panels.resolve.environment import EnvRecord, Interpreter
 from binsight_panels.resolve.install import Layout, current_record, install, render_script
 from resolve_fake import UIHarness, make_resolve, script_globals
@@ -218,3 +219,53 @@ def test_connect_tab_starts_a_local_server(footage, menu_script, panel_env, monk
             os.kill(pid, signal.SIGTERM)
             os.waitpid(pid, 0)
     assert (state_dir / "server.log").is_file()
+
+
+def test_review_tab_corrections_reach_the_server(served, footage, menu_script, panel_env, monkeypatch) -> None:  # noqa: F811
+    server, client = served
+    monkeypatch.setenv("BINSIGHT_ADDRESS", server.address)
+    resolve, fusion, bmd = editor_project(footage)
+    actions.wait_for_job(client, actions.ingest(resolve, client, "pool").job_id)
+    client.recluster()
+    first, second, third = [c.cluster_id for c in client.list_clusters().clusters]
+
+    def drive(h: UIHarness) -> None:
+        h.tab("Review")
+        h.click("ReviewMove")
+        assert h.find("Status").Text == "Error: select one or more shots in the tree first"
+        assert client.list_feedback() == [], "a refused click sends nothing"
+
+        h.select("ReviewTree", lambda item: item.Text[0] == first)
+        h.set_text("ReviewName", "Kitchen")
+        h.click("ReviewRename")
+        h.select("ReviewTree", lambda item: item.Text[0] == "Kitchen")
+        h.click("ReviewLock")
+        assert ok(h) == "lock changed" and "Kitchen (locked)" in [r[0] for r in h.rows("ReviewTree")]
+
+        shots = [s for c in client.list_clusters().clusters if c.cluster_id == second for s in c.shots]
+        victim = f"{Path(shots[0].media_path).name} #{shots[0].index + 1}"
+        h.select("ReviewTree", lambda item: item.Text[0] == victim and item.Parent().Text[0] == second)
+        h.click("ReviewReject")
+        assert ok(h) == "1 shot(s) will not go back to their bin"
+
+        keep = [s for c in client.list_clusters().clusters if c.cluster_id == third for s in c.shots][0]
+        label = f"{Path(keep.media_path).name} #{keep.index + 1}"
+        h.select("ReviewTree", lambda item: item.Text[0] == label and item.Parent().Text[0] == third)
+        h.set_text("ReviewName", "Office wide")
+        h.click("ReviewSplit")
+        assert ok(h).startswith("split 1 shot(s) into a new bin Office wide")
+
+        h.select("ReviewTree", lambda item: item.Text[0] in (second, "Office wide") and item.Parent() is None)
+        h.click("ReviewMerge")
+        ok(h)
+        h.close()
+
+    fusion.ui.driver = drive
+    run_script(menu_script, resolve, fusion, bmd)
+    events = client.list_feedback()
+    assert [e.action for e in events] == ["rename_cluster", "lock_cluster", "reject_shot", "split_cluster",
+                                          "merge_clusters"]
+    assert events[0].subject_id == first and events[1].subject_id == first and events[2].from_id == second
+    names = {c.name for c in client.list_clusters().clusters}
+    assert "Kitchen" in names and "Office wide" not in names, "the split-off bin was merged into the other"
+    assert all(e.actor.endswith("(Resolve)") for e in events)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .edition import EXCLUSIVE_END_SINCE, SELECTION_SINCE, detect, has_call
-from .pool import PoolClip, PoolFolder, PoolIndex, folder_clips, norm_path, parse_rate
+from .pool import PoolClip, PoolFolder, PoolIndex, folder_clips, norm_path, parse_rate, read_clip
 from .settings import PanelSettings
 from .state import PanelState
 
@@ -137,7 +137,6 @@ def scope_clips(resolve: Any, scope: str) -> List[PoolClip]:
     if not edition.at_least(SELECTION_SINCE) or not has_call(pool, "GetSelectedClips"):
         raise PanelError(f"ingesting the selected clips needs Resolve 19.0.2 or later "
                          f"(MediaPool.GetSelectedClips); this is {edition.label}: ingest the current bin instead")
-    from .pool import read_clip
     return [read_clip(item, "") for item in _values(pool.GetSelectedClips())]
 
 
@@ -553,6 +552,7 @@ class TimelineReport:
     frames: int                      # length on the timeline, in timeline frames
     missing: Tuple[str, ...] = ()    # shots whose file has no clip in this project
     problems: Tuple[str, ...] = ()   # what the read-back found different from the shots
+    notes: Tuple[str, ...] = ()      # what this Resolve could not read back
 
 
 def make_timelines(resolve: Any, client: Any, bin_ids: Sequence[str],
@@ -620,15 +620,19 @@ def _timeline(project: Any, pool: Any, b: BinInfo, by_path: Dict[str, List[PoolC
     # read the track back rather than trusting the returned items (they can be unusable)
     items = _values(timeline.GetItemListInTrack("video", 1))
     problems = []
+    notes = ()
     if len(items) != len(expected):
         problems.append(f"{len(items)} of {len(expected)} shots are on the timeline")
+    sources = bool(items) and has_call(items[0], "GetSourceStartFrame")
+    if items and not sources:
+        notes = ("in points not read back: TimelineItem.GetSourceStartFrame needs Resolve 19.0.2",)
     for item, (label, start, frames) in zip(items, expected):
-        got_start, got_frames = int(item.GetSourceStartFrame()), int(item.GetDuration())
+        got_start, got_frames = int(item.GetSourceStartFrame()) if sources else start, int(item.GetDuration())
         if (got_start, got_frames) != (start, frames):
             problems.append(f"{label}: source frame {got_start} for {got_frames} frames, "
                             f"expected {start} for {frames}")
     length = sum(int(i.GetDuration()) for i in items)
-    return TimelineReport(b.bin_id, b.name, name, len(items), length, tuple(missing), tuple(problems))
+    return TimelineReport(b.bin_id, b.name, name, len(items), length, tuple(missing), tuple(problems), notes)
 
 
 # ------------------------------------------------------------------------------------------------

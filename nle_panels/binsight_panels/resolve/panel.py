@@ -467,6 +467,7 @@ class TimelinesPage(Page):
                          if r.timeline else f"{r.bin_name}: no timeline")
             lines += [f"  not in this project: {m}" for m in r.missing]
             lines += [f"  check: {p}" for p in r.problems]
+            lines += [f"  note: {n}" for n in r.notes]
         self.log("TimelinesLog", lines)
         self.panel.say(f"{sum(1 for r in reports if r.timeline)} timeline(s) made")
 
