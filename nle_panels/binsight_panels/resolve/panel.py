@@ -197,16 +197,18 @@ class IngestPage(Page):
             self.item("IngestProgress").Text = "nothing to ingest"
             return
         self.job_id = report.job_id
-        self.item("IngestStart").Enabled = False
-        self.item("IngestCancel").Enabled = True
+        self.buttons(running=True)
 
         def follow() -> bool:
-            progress = actions.job_progress(client, self.job_id, timeout=2.0)
+            try:
+                progress = actions.job_progress(client, self.job_id, timeout=2.0)
+            except BinsightError:
+                self.buttons(running=False)  # the server went away: let the editor try again
+                raise
             self.item("IngestProgress").Text = progress.line
             if not progress.done:
                 return False
-            self.item("IngestStart").Enabled = True
-            self.item("IngestCancel").Enabled = False
+            self.buttons(running=False)
             lines.extend(progress.results)
             if progress.error:
                 lines.append(f"error: {progress.error}")
@@ -219,6 +221,10 @@ class IngestPage(Page):
             return True
 
         self.panel.poll(follow)
+
+    def buttons(self, running: bool) -> None:
+        self.item("IngestStart").Enabled = not running
+        self.item("IngestCancel").Enabled = running
 
     def cancel(self) -> None:
         if self.job_id:
