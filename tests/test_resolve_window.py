@@ -269,3 +269,17 @@ def test_review_tab_corrections_reach_the_server(served, footage, menu_script, p
     names = {c.name for c in client.list_clusters().clusters}
     assert "Kitchen" in names and "Office wide" not in names, "the split-off bin was merged into the other"
     assert all(e.actor.endswith("(Resolve)") for e in events)
+
+
+def test_studio_older_than_18_is_told_why(footage, menu_script, panel_env, capsys) -> None:  # noqa: F811
+    resolve, fusion, bmd = editor_project(footage, version=(17, 4, 6))
+    shown = {}
+
+    def drive(h: UIHarness) -> None:
+        shown["text"] = h.find("MessageText").Text
+        h.click("MessageOK")
+
+    fusion.ui.driver = drive
+    run_script(menu_script, resolve, fusion, bmd)
+    assert shown["text"].startswith("Binsight: the Resolve panels need Resolve Studio 18.0.0 or later")
+    assert [w.ID for w in fusion.ui.windows] == ["BinsightMessage"] and resolve.unknown_calls == []
