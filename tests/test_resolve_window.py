@@ -206,7 +206,7 @@ def test_connect_tab_starts_a_local_server(footage, menu_script, panel_env, monk
         h.click("StartServer")
         assert not h.find("StartServer").Enabled
         h.tick_until(lambda: h.find("Status").Text == f"connected to {address}", timeout_s=90)
-        assert h.find("ServerInfo").Text.startswith(f"Binsight ") and "faces: off" in h.find("ServerInfo").Text
+        assert h.find("ServerInfo").Text.startswith("Binsight ") and "faces: off" in h.find("ServerInfo").Text
         h.close()
 
     fusion.ui.driver = drive
