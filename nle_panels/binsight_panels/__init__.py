@@ -1,1 +1,2 @@
-"""Thin DaVinci Resolve panels over the client SDK (next milestone; they import binsight_client only)."""
+"""Binsight panels for NLEs: thin windows over the client SDK (``binsight_client``) that never
+import the server. ``binsight_panels.resolve`` is the DaVinci Resolve Studio panel."""
