@@ -228,6 +228,7 @@ def test_review_tab_corrections_reach_the_server(served, footage, menu_script, p
     actions.wait_for_job(client, actions.ingest(resolve, client, "pool").job_id)
     client.recluster()
     first, second, third = [c.cluster_id for c in client.list_clusters().clusters]
+    name = {c.cluster_id: c.name for c in client.list_clusters().clusters}  # the tree shows bin names
 
     def drive(h: UIHarness) -> None:
         h.tab("Review")
@@ -235,7 +236,7 @@ def test_review_tab_corrections_reach_the_server(served, footage, menu_script, p
         assert h.find("Status").Text == "Error: select one or more shots in the tree first"
         assert client.list_feedback() == [], "a refused click sends nothing"
 
-        h.select("ReviewTree", lambda item: item.Text[0] == first)
+        h.select("ReviewTree", lambda item: item.Text[0] == name[first])
         h.set_text("ReviewName", "Kitchen")
         h.click("ReviewRename")
         h.select("ReviewTree", lambda item: item.Text[0] == "Kitchen")
@@ -244,18 +245,18 @@ def test_review_tab_corrections_reach_the_server(served, footage, menu_script, p
 
         shots = [s for c in client.list_clusters().clusters if c.cluster_id == second for s in c.shots]
         victim = f"{Path(shots[0].media_path).name} #{shots[0].index + 1}"
-        h.select("ReviewTree", lambda item: item.Text[0] == victim and item.Parent().Text[0] == second)
+        h.select("ReviewTree", lambda item: item.Text[0] == victim and item.Parent().Text[0] == name[second])
         h.click("ReviewReject")
         assert ok(h) == "1 shot(s) will not go back to their bin"
 
         keep = [s for c in client.list_clusters().clusters if c.cluster_id == third for s in c.shots][0]
         label = f"{Path(keep.media_path).name} #{keep.index + 1}"
-        h.select("ReviewTree", lambda item: item.Text[0] == label and item.Parent().Text[0] == third)
+        h.select("ReviewTree", lambda item: item.Text[0] == label and item.Parent().Text[0] == name[third])
         h.set_text("ReviewName", "Office wide")
         h.click("ReviewSplit")
         assert ok(h).startswith("split 1 shot(s) into a new bin Office wide")
 
-        h.select("ReviewTree", lambda item: item.Text[0] in (second, "Office wide") and item.Parent() is None)
+        h.select("ReviewTree", lambda item: item.Text[0] in (name[second], "Office wide") and item.Parent() is None)
         h.click("ReviewMerge")
         ok(h)
         h.close()

@@ -8,6 +8,7 @@
     binsight export --format fcpxml --out DIR
     binsight feedback list | export --out triplets.jsonl | train | adapters | activate VERSION
     binsight models list | pull NAME | export-clip ... | import DIR | verify
+    binsight resolve install | doctor    # the DaVinci Resolve Studio panel
 
 Global flags (``--address``, ``--data-dir``, ``--config``, ``--log-level``, ``--log-format``) go
 before or after the command. Every command works with no server running (see ``connect``).
@@ -124,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     command("adapters", commands.feedback_adapters, "stored adapter versions", fsub)
     command("activate", commands.feedback_activate, "activate an adapter version ('' for none: rollback)",
             fsub).add_argument("version")
+
+    resolve = sub.add_parser("resolve", add_help=False,
+                             help="install the DaVinci Resolve Studio panel (install) or check its set-up (doctor)")
+    resolve.add_argument("resolve_args", nargs=argparse.REMAINDER)
+    resolve.set_defaults(handler=commands.resolve)
 
     from ..models.cli import register  # the models commands need no server
     register(sub, None, parents=[shared])

@@ -190,3 +190,13 @@ def feedback_activate(args: argparse.Namespace, config: Config) -> int:
     print(f"active adapter: {r.active_version or 'none'}")
     return 0
 
+
+
+def resolve(args: argparse.Namespace, config: Config) -> int:
+    """`binsight resolve install|doctor [...]`: the panel's installer, run in this environment."""
+    from binsight_panels.resolve.install import main as resolve_main
+
+    argv = list(args.resolve_args)
+    if argv[:1] == ["doctor"] and "--address" not in argv:
+        argv += ["--address", config.address]
+    return resolve_main(argv)
