@@ -4,6 +4,7 @@ OpenTimelineIO's own adapters with names, source ranges and timecodes exactly as
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from fractions import Fraction
@@ -606,3 +607,246 @@ def test_bins_json_has_frames_and_timecodes(tmp_path: Path) -> None:
     last = next(s for s in shots if s["shot_id"] == "s04")  # ends on the file's last frame
     assert last["source_out_frame"] == media["B002"]["duration_frames"] == 500
     assert last["source_out_timecode"] == "00:00:20:20"
+
+
+# ----------------------------------------------------------------------------- rates no format carries as they are
+
+
+def test_xmeml_conforms_a_variable_frame_rate_phone_clip_and_says_so(tmp_path: Path) -> None:
+    # Used to raise "neither an integer nor an NTSC (x1000/1001) rate" and export nothing.
+    binset = fx.odd_rates_binset()
+    written = get_exporter("xmeml").write(binset, tmp_path, ExportOptions())
+    (path,) = written.paths
+    root = etree.parse(str(path)).getroot()
+    files = {f.findtext("name"): f for f in _full_files(root).values()}
+    assert [files["IMG_0042.MOV"].findtext(k) for k in ("rate/timebase", "rate/ntsc")] == ["16", "FALSE"]
+    assert [files["IMG_0043.MOV"].findtext(k) for k in ("rate/timebase", "rate/ntsc")] == ["30", "TRUE"]
+    assert [files["counter.mp4"].findtext(k) for k in ("rate/timebase", "rate/ntsc")] == ["10", "FALSE"]
+    assert [files["C004.MXF"].findtext(k) for k in ("rate/timebase", "rate/ntsc")] == ["25", "FALSE"]
+    assert sorted(w.split(":")[0] for w in written.warnings) == ["IMG_0042.MOV", "IMG_0043.MOV"]
+    assert "3840000/239239 (16.051) fps conformed to 16 fps for the FCP 7 XML" in written.warnings[0]
+    # Frames are never resampled: the phone's shots keep their frame ranges.
+    timelines = otio.adapters.read_from_file(str(path), adapter_name="fcp_xml")
+    phone = [c for t in timelines for c in t.video_tracks()[0].find_clips() if c.name.startswith("V001")]
+    assert [(c.source_range.start_time.value, c.source_range.duration.value, c.source_range.start_time.rate)
+            for c in phone] == [(0, 160, 16), (160, 240, 16)]
+
+
+@pytest.mark.parametrize("fmt", ["edl", "ale"])
+def test_edl_and_ale_leave_out_a_10fps_file_naming_it_and_conform_a_near_29_97(fmt: str, tmp_path: Path) -> None:
+    # 10 fps used to produce an EDL / ALE that no reader takes (OTIO: "FPS is not a supported
+    # SMPTE timecode frame rate"; Media Composer refuses it); 29.9 fps went out as "29.9".
+    written = get_exporter(fmt).write(fx.odd_rates_binset(), tmp_path, ExportOptions())
+    text = "".join(p.read_text() for p in written.paths)
+    assert "counter" not in text and "IMG_0042" not in text
+    left_out = [w for w in written.warnings if "left out" in w]
+    assert sorted(w.split(":")[0] for w in left_out) == ["IMG_0042.MOV", "counter.mp4"]
+    assert any(w.startswith("counter.mp4: 10 fps is not a rate the") for w in left_out)
+    assert any(w.startswith("IMG_0043.MOV: 299/10 (29.9) fps conformed to 29.97 fps") for w in written.warnings)
+    shots = []
+    for path in written.paths:
+        if fmt == "edl":
+            timeline = otio.adapters.read_from_file(str(path), adapter_name="cmx_3600",
+                                                    rate=30000 / 1001 if "29.97" in path.name else 25)
+            shots += [c.name for c in timeline.find_clips()]
+        else:
+            collection = _read_ale(path)  # every file reads back
+            shots += [c.metadata["ALE"]["Shot ID"] for c in collection]
+    assert sorted(shots) == (["C004.MXF", "IMG_0043.MOV"] if fmt == "edl" else ["o4", "o5"])
+
+
+def test_bins_json_records_the_conformed_rate_per_format() -> None:
+    from binsight.exporters import bins_json
+
+    doc = bins_json.build(fx.odd_rates_binset(), ExportOptions())
+    media = {m["name"]: m for m in doc["media"]}
+    assert media["IMG_0042.MOV"]["frame_rate"] == "3840000/239239"
+    assert media["IMG_0042.MOV"]["conformed_rate"] == {"xmeml": "16/1", "edl": None, "ale": None}
+    assert media["counter.mp4"]["conformed_rate"] == {"edl": None, "ale": None}
+    assert media["IMG_0043.MOV"]["conformed_rate"] == {"xmeml": "30000/1001", "edl": "30000/1001",
+                                                        "ale": "30000/1001"}
+    assert [n.split(" can carry")[0] for n in media["counter.mp4"]["conform_notes"]] == [
+        "counter.mp4: 10 fps is not a rate the CMX 3600 EDL", "counter.mp4: 10 fps is not a rate the ALE"]
+    assert "conformed_rate" not in media["C004.MXF"] and "conform_notes" not in media["C004.MXF"]
+
+
+def test_ale_audio_format_is_whole_kilohertz_as_avid_writes_it(tmp_path: Path) -> None:
+    # 44.1 kHz used to go out as "44.1khz"; Avid writes and expects "44khz".
+    written = get_exporter("ale").write(fx.odd_rates_binset(), tmp_path, ExportOptions())
+    collections = [_read_ale(p) for p in written.paths]
+    assert {c.metadata["ALE"]["header"]["AUDIO_FORMAT"] for c in collections} == {"44khz", "48khz"}
+    assert ale_mod.audio_format(48000) == "48khz" and ale_mod.audio_format(44100) == "44khz"
+
+
+# ----------------------------------------------------------------------------- FCPXML timelines
+
+
+@pytest.mark.parametrize("layout", ["events", "keywords"])
+def test_fcpxml_has_a_project_per_bin_with_the_shots_on_its_spine(layout: str) -> None:
+    # Used to hold events only: Resolve's File > Import > Timeline found nothing to import.
+    binset = fx.people_binset()
+    root, warnings = fcpxml_mod.build(binset, ExportOptions(), layout=layout)
+    assert warnings == []
+    projects = {p.get("name"): p for p in root.iter("project")}
+    assert list(projects) == ["Kitchen", "Garden", "Alice", "Bob"]
+    formats = {f.get("id"): f for f in root.iter("format")}
+    for bin_ in binset.bins:
+        sequence = projects[bin_.name].find("sequence")
+        assert Fraction(formats[sequence.get("format")].get("frameDuration")[:-1]) == Fraction(1, 25)
+        assert Fraction(sequence.get("tcStart")[:-1]) == 3600 and sequence.get("tcFormat") == "NDF"
+        spine = sequence.find("spine")
+        clips = spine.findall("asset-clip")
+        assert [c.get("name") for c in clips] == [c.name for c in bin_.clips]
+        record = 3600 * 25
+        for el, clip in zip(clips, bin_.clips):
+            assert Fraction(el.get("offset")[:-1]) == Fraction(record, 25)
+            assert Fraction(el.get("start")[:-1]) == Fraction(expected_in(clip), 25)
+            assert Fraction(el.get("duration")[:-1]) == Fraction(clip.duration_frames, 25)
+            record += clip.duration_frames
+        assert Fraction(sequence.get("duration")[:-1]) == Fraction(record - 3600 * 25, 25)
+    if layout == "events":
+        assert [e.get("name") for e in root.iter("event")] == ["Kitchen", "Garden", "Alice", "Bob"]
+        bob = root.xpath("//event[@name='Bob']")[0]
+        assert [c.get("name") for c in bob.findall("asset-clip")] == ["P001 shot p2", "P002 shot p3"]
+        assert [k.get("name") for k in bob.findall("keyword-collection")] == ["Bob"]
+    else:
+        (event,) = root.iter("event")
+        assert [c.get("name") for c in event.findall("asset-clip")] == [f"P00{1 + (i > 2)} shot p{i}"
+                                                                        for i in range(1, 5)]
+        p2 = event.find("asset-clip[@name='P001 shot p2']")
+        assert [k.get("value") for k in p2.findall("keyword")] == ["Kitchen", "Alice", "Bob"]
+        assert [k.get("name") for k in event.findall("keyword-collection")] == ["Bob"]  # Alice is Kitchen's
+        assert [f.get("name") for f in event.findall("collection-folder")] == ["Kitchen", "Garden"]
+
+
+def test_fcpxml_timeline_of_mixed_rates_keeps_source_ranges_and_warns() -> None:
+    binset = fx.all_rates_binset()
+    root, warnings = fcpxml_mod.build(binset, ExportOptions())
+    kitchen = root.xpath("//project[@name='Kitchen, dawn']/sequence")[0]
+    formats = {f.get("id"): f for f in root.iter("format")}
+    assert Fraction(formats[kitchen.get("format")].get("frameDuration")[:-1]) == Fraction(1001, 24000)
+    by_name = clips_by_name(binset)
+    for el in kitchen.iter("asset-clip"):
+        clip = by_name[el.get("name")]
+        rate = clip.media.frame_rate
+        assert Fraction(el.get("start")[:-1]) == expected_in(clip) / rate  # the source range is exact
+        # On the 23.976 timeline a 24 fps shot lasts the nearest whole number of its frames.
+        assert Fraction(el.get("duration")[:-1]) * Fraction(24000, 1001) == round(clip.duration_frames *
+                                                                                  Fraction(24000, 1001) / rate)
+    assert warnings[0].startswith("timeline 'Kitchen, dawn' runs at 23.976 fps: 2 shot(s) of other rates")
+
+
+@pytest.mark.parametrize("version", FCPXML_VERSIONS)
+@pytest.mark.parametrize("build_binset", [fx.people_binset, fx.odd_rates_binset, fx.control_char_binset])
+def test_fcpxml_with_people_odd_rates_and_control_characters_validates(version: str, build_binset) -> None:
+    dtd = _fcpxml_dtd(version)
+    for layout in ("events", "keywords"):
+        result = get_exporter("fcpxml", {"version": version, "layout": layout}).render(build_binset(), ExportOptions())
+        doc = etree.fromstring(result.files[0].data)
+        assert dtd.validate(doc), dtd.error_log.filter_from_errors()
+
+
+# ----------------------------------------------------------------------------- people bins and slates
+
+
+def test_xmeml_people_bins_are_bins_and_slates_sit_in_logginginfo(tmp_path: Path) -> None:
+    (path,) = export("xmeml", fx.people_binset(), tmp_path)
+    root = etree.parse(str(path)).getroot()
+    top = root.findall("project/children/bin")
+    assert [b.findtext("name") for b in top] == ["Kitchen", "Garden", "Alice", "Bob"]
+    bob = top[3]
+    assert [c.findtext("name") for c in bob.findall("children/clip")] == ["P001 shot p2", "P002 shot p3"]
+    assert [s.findtext("name") for s in bob.findall("children/sequence")] == ["Bob"]
+    p1 = top[0].find("children/clip")
+    assert [p1.findtext(f"logginginfo/{k}") for k in ("scene", "shottake")] == ["12A", "3"]
+    assert [p1.findtext(f"comments/{k}") for k in ("mastercomment1", "mastercomment2")] == ["Camroll A004", "Camera A"]
+    p4 = top[1].findall("children/clip")[1]
+    assert [p4.findtext(f"logginginfo/{k}") for k in ("scene", "shottake")] == ["", ""]
+
+
+def test_ale_one_file_per_person_with_character_and_avid_slate_columns(tmp_path: Path) -> None:
+    written = export("ale", fx.people_binset(), tmp_path)
+    assert [p.name for p in written] == ["01_Kitchen.ale", "02_Garden.ale", "03_Alice.ale", "04_Bob.ale"]
+    bob = _read_ale(written[3])
+    columns = list(bob.metadata["ALE"]["columns"])
+    assert columns[-4:] == ["Scene", "Take", "Camroll", "Camera"]
+    rows = [c.metadata["ALE"] for c in bob]
+    assert [(r["Shot ID"], r["Character"], r["Scene"], r["Take"], r["Camroll"], r["Camera"]) for r in rows] == [
+        ("p2", "Bob", "12A", "4", "A004", "B"), ("p3", "Bob", "14", "1", "", "")]
+    kitchen, garden = _read_ale(written[0]), _read_ale(written[1])
+    assert list(kitchen.metadata["ALE"]["columns"])[-4:] == ["Scene", "Take", "Camroll", "Camera"]
+    assert {c.metadata["ALE"]["Character"] for c in kitchen} == {""}
+    garden_columns = list(garden.metadata["ALE"]["columns"])  # only the slate fields someone read
+    assert garden_columns[-2:] == ["Scene", "Take"] and "Camroll" not in garden_columns
+
+
+def test_ale_without_slates_has_no_slate_columns(tmp_path: Path) -> None:
+    for path in export("ale", fx.all_rates_binset(), tmp_path):
+        collection = _read_ale(path)
+        assert not {"Scene", "Take", "Camroll", "Camera"} & set(collection.metadata["ALE"]["columns"])
+
+
+def test_edl_one_per_person_with_slate_comments(tmp_path: Path) -> None:
+    written = export("edl", fx.people_binset(), tmp_path)
+    assert [p.name for p in written] == ["01_Kitchen.edl", "02_Garden.edl", "03_Alice.edl", "04_Bob.edl"]
+    bob = otio.adapters.read_from_file(str(written[3]), adapter_name="cmx_3600", rate=25)
+    clips = list(bob.find_clips())
+    assert [[x for x in c.metadata["cmx_3600"]["comments"] if x.split(":")[0] in ("SCENE", "TAKE", "CAMROLL")]
+            for c in clips] == [["SCENE: 12A", "TAKE: 4", "CAMROLL: A004"],
+                                                                        ["SCENE: 14", "TAKE: 1"]]
+
+
+def test_otio_people_bins_are_collections_with_slates_in_metadata(tmp_path: Path) -> None:
+    (path,) = export("otio", fx.people_binset(), tmp_path)
+    root = otio.adapters.read_from_file(str(path))
+    assert [(c.name, c.metadata["binsight"]["kind"]) for c in root] == [
+        ("Kitchen", "scene"), ("Garden", "scene"), ("Alice", "character"), ("Bob", "character")]
+    bob = root[3]
+    assert [c.name for c in bob] == ["P001 shot p2", "P002 shot p3"]
+    assert dict(bob[0].metadata["binsight"]["slate"]) == {"scene": "12A", "take": "4", "camroll": "A004",
+                                                          "camera_angle": "B"}
+
+
+def test_bins_json_people_bins_and_slates() -> None:
+    from binsight.exporters import bins_json
+
+    doc = bins_json.build(fx.people_binset(), ExportOptions())
+    assert [(b["name"], b["kind"]) for b in doc["bins"]] == [("Kitchen", "scene"), ("Garden", "scene"),
+                                                             ("Alice", "character"), ("Bob", "character")]
+    assert doc["bins"][0]["children"][0]["kind"] == "character"
+    assert doc["bins"][3]["shots"][1]["slate"] == {"scene": "14", "take": "1", "camroll": "", "camera_angle": ""}
+
+
+def test_bin_model_checks_kinds_and_freezes() -> None:
+    from binsight.bins import BinKind
+
+    people = Bin("p", "Ann", "character")
+    assert people.kind is BinKind.CHARACTER and people.clips == ()
+    with pytest.raises(ValueError, match="'actor'"):
+        Bin("x", "X", "actor")
+    with pytest.raises(ValueError, match="a character bin cannot hold a scene bin"):
+        Bin("p", "Ann", "character", children=[Bin("s", "S", "scene")])
+    with pytest.raises(AttributeError):
+        people.name = "Bob"  # type: ignore[misc]
+
+
+# ----------------------------------------------------------------------------- text a format cannot hold
+
+
+@pytest.mark.parametrize("fmt", ["fcpxml", "xmeml", "otio", "bins_json", "edl", "ale"])
+def test_control_characters_in_names_never_fail_an_export(fmt: str, tmp_path: Path) -> None:
+    # A vertical tab in a name used to make lxml raise "All strings must be XML compatible".
+    written = export(fmt, fx.control_char_binset(), tmp_path)
+    for path in written:
+        data = path.read_bytes()
+        if path.suffix in (".fcpxml", ".xml"):
+            root = etree.fromstring(data)
+            names = [e.text for e in root.iter("name")] + [e.get("name") for e in root.iter() if e.get("name")]
+            assert "shot one " in names and "Scene 1" in names  # one space per character XML cannot hold
+        elif path.suffix in (".edl", ".ale"):
+            assert data.isascii() and not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", data)
+        elif path.suffix == ".csv":  # the reel map keeps the real reel and path, exactly
+            (row,) = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+            assert row["Reel"] == "X\x0b001" and row["Source File"].endswith("take\x0b1\x0c.mov")
+        else:
+            assert b"\\u000b" in data.lower()  # JSON escapes it: the exact name survives

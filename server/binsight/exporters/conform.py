@@ -67,10 +67,10 @@ EDL_RULE = RateRule("CMX 3600 EDL", smpte_rate, ", ".join(rate_label(r) for r in
                     "export FCP 7 XML, FCPXML or OTIO for it")
 ALE_RULE = RateRule("ALE", smpte_rate, ", ".join(rate_label(r) for r in SMPTE_RATES) + " fps",
                     "export FCP 7 XML, FCPXML or OTIO for it")
-FCPXML_TIMELINE_RULE = RateRule("FCPXML timeline", nearest_smpte, ", ".join(rate_label(r) for r in SMPTE_RATES))
 
-RULES: dict[str, RateRule] = {"xmeml": FCP7_RULE, "edl": EDL_RULE, "ale": ALE_RULE, "fcpxml": FCPXML_TIMELINE_RULE}
-"""Per format, for bins.json's conform notes."""
+RULES: dict[str, RateRule] = {"xmeml": FCP7_RULE, "edl": EDL_RULE, "ale": ALE_RULE}
+"""Per format that conforms sources, for bins.json's notes. FCPXML and OTIO are not listed: their
+rational time holds any source rate exactly (an FCPXML timeline's own rate is chosen per bin)."""
 
 
 def rate_text(rate: Fraction) -> str:
@@ -79,7 +79,7 @@ def rate_text(rate: Fraction) -> str:
 
 def _describe(rate: Fraction) -> str:
     label = rate_label(rate)
-    return label if label == rate_text(rate) or rate.denominator == 1001 else f"{rate_text(rate)} ({label})"
+    return label if rate.denominator in (1, 1001) else f"{rate_text(rate)} ({label})"
 
 
 def conform_note(media: SourceMedia, rule: RateRule) -> str:
@@ -89,7 +89,7 @@ def conform_note(media: SourceMedia, rule: RateRule) -> str:
         return ""
     if target is None:
         tail = f"; {rule.instead}" if rule.instead else ""
-        return (f"{media.name}: {_describe(media.frame_rate)} fps is not a rate a {rule.format_label} can carry "
+        return (f"{media.name}: {_describe(media.frame_rate)} fps is not a rate the {rule.format_label} can carry "
                 f"({rule.accepted}), so its shots are left out{tail}")
     return (f"{media.name}: {_describe(media.frame_rate)} fps conformed to {rate_label(target)} fps for the "
             f"{rule.format_label} (same frames, relabelled as the NLE's clip frame rate does)")
