@@ -1,6 +1,7 @@
-"""Every export read back by programs that are not ours: pycmx for EDLs, OTIO's adapters (with
-which the FCP 7 XML, EDL and OTIO exports are turned into MLT XML), MLT's ``melt`` rendering the
-shots of a real clip whose frames show their own numbers, and OpenShot's own FCP 7 XML importer.
+"""Every export read back by programs that are not ours: pycmx for EDLs, OTIO's fcpx_xml adapter
+for the FCPXML timelines, OTIO's adapters (with which the FCP 7 XML, EDL and OTIO exports are
+turned into MLT XML), MLT's ``melt`` rendering the shots of a real clip whose frames show their
+own numbers, and OpenShot's own FCP 7 XML importer.
 
 Tests needing a Debian package skip with the apt-get line when it is absent:
 ``apt-get install -y melt`` (MLT 7) and ``apt-get install -y openshot-qt`` (OpenShot 2.6, its
@@ -78,6 +79,33 @@ def test_pycmx_reads_every_edl_event_as_exported(build_binset) -> None:
                                                       ("CAMROLL", clip.slate.camroll)) if v]
     left_out = {c.shot_id for c in by_name.values() if c.media.frame_rate in (Fraction(10), fx.RATES["vfr"][0])}
     assert seen == {c.shot_id for c in by_name.values()} - left_out
+
+
+# ----------------------------------------------------------------------------- FCPXML timelines
+
+
+@pytest.mark.parametrize("version", ["1.9", "1.10", "1.11"])
+def test_otio_fcpx_reader_finds_a_timeline_per_bin_with_the_exported_ranges(version: str) -> None:
+    # Resolve's File > Import > Timeline reads <project>s; so does OTIO's fcpx_xml adapter. The
+    # adapter reads the first event only (so the keywords layout, one event, shows every project),
+    # reads media paths the pre-1.9 way (asset@src, so references come back missing) and
+    # truncates NTSC rates, so the check uses the 25 fps people bins.
+    pytest.importorskip("otio_fcpx_xml_adapter", reason="pip install otio-fcpx-xml-adapter")
+    binset = fx.people_binset()
+    result = get_exporter("fcpxml", {"version": version, "layout": "keywords"}).render(binset, ExportOptions())
+    timelines = otio.adapters.read_from_string(result.files[0].data.decode("utf-8"), adapter_name="fcpx_xml")
+    assert [t.name for t in timelines] == [b.name for b in binset.bins]
+    for timeline, bin_ in zip(timelines, binset.bins):
+        (track,) = timeline.video_tracks()
+        clips = list(track.find_clips())
+        assert [c.name for c in clips] == [c.name for c in bin_.clips]
+        record = 3600 * 25
+        for read, clip in zip(clips, bin_.clips):
+            start = otio.opentime.from_timecode(clip.media.start_timecode, 25).value + clip.start_frame
+            assert (read.source_range.start_time.value, read.source_range.duration.value) == \
+                (start, clip.duration_frames)
+            assert track.range_of_child(read).start_time.value == record
+            record += clip.duration_frames
 
 
 # ----------------------------------------------------------------------------- melt
