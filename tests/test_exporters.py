@@ -477,8 +477,6 @@ def test_edl_splits_at_999_events(tmp_path: Path) -> None:
 
 
 def test_edl_refuses_two_reels_that_shorten_alike(tmp_path: Path) -> None:
-    from binsight.exporters.edl import edl_reel
-
     first_seen: dict[str, str] = {}
     for i in range(5000):  # a 16-bit hash collides well within 5,000 names
         reel = f"CAMERA_ROLL_{i:04d}"

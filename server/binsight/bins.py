@@ -32,9 +32,6 @@ class BinKind(StrEnum):
     NOISE = "noise"
 
 
-TOP_LEVEL_KINDS = frozenset({BinKind.SCENE, BinKind.CHARACTER, BinKind.NOISE})
-"""Kinds a top-level bin may have (character at the top level = a project-wide people bin)."""
-
 CHILD_KINDS = {BinKind.SCENE: frozenset({BinKind.CHARACTER})}
 """Kinds of sub-bin each kind may hold; kinds not listed hold none."""
 

@@ -121,6 +121,9 @@ class Exporter(ABC):
         to a temporary name and renamed, so a reader never sees half a file and a render that
         fails leaves the folder as it was."""
         result = self.render(binset, options)
+        for file in result.files:
+            if not file.name or Path(file.name).name != file.name or file.name.startswith("."):
+                raise ValueError(f"{self.format_name} rendered a file name that is not a plain name: {file.name!r}")
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = []
         for file in result.files:
