@@ -1,45 +1,66 @@
 """FCPXML 1.9 / 1.10 / 1.11 for Final Cut Pro (and DaVinci Resolve's FCPXML import).
 
-Layout "events": one event per cluster holding its shots as ``asset-clip`` browser clips, with
-keyword collections for the cluster and its character sub-bins.  Layout "keywords": one event for
-the project, a collection folder per cluster with its keyword collections; the shots carry the
-keywords, so Final Cut shows each cluster and character as a keyword collection.
+Each top-level bin (scene, person, noise) becomes browser clips *and* a timeline:
+
+* layout "events": one event per top-level bin holding its shots as ``asset-clip`` browser clips,
+  keyword collections for the bin and its sub-bins, and the bin's project;
+* layout "keywords": one event for the project holding every shot once, tagged with the names
+  of every bin that holds it, a collection folder of keyword collections per scene bin, a
+  keyword collection per person, and a project per bin.
+
+A project is a ``sequence`` whose ``spine`` lays the bin's shots end to end from 01:00:00:00:
+Resolve's File > Import > Timeline builds timelines from projects only, so without them it finds
+nothing to import. A sequence has one rate: the most common SMPTE rate among the bin's shots (a
+10 fps source sits in the nearest SMPTE timeline); a shot of another rate keeps its exact source
+range and its length in the timeline is the nearest whole number of timeline frames, with a
+warning naming the bin.
 
 Final Cut refuses a whole document that does not match the DTD of its ``version`` (wassgha/rescript#88),
 so only attributes every supported version declares are written, in the element order the DTD
 requires (``media-rep`` then ``metadata`` in an asset; markers/keywords in an asset-clip), and
-every time is a rational multiple of the frame duration.
+every time is a rational multiple of a frame duration. Text XML cannot hold (control characters
+in a name) is replaced by a space.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 
 from lxml import etree
 
-from binsight.bins import BinSet, SourceMedia
-from binsight.exporters import (
-    ClusterShot,
-    ExportOptions,
-    Exporter,
-    cluster_shots,
-    clip_keyframes,
-    exported_bins,
-    file_url,
-    media_of,
-    reel_name,
-    register,
-    safe_stem,
-    write_xml,
+from binsight.bins import Bin, BinKind, BinSet, SourceMedia
+from binsight.exporters.base import ExportedFile, Exporter, ExportOptions, ExportResult, FormatOptions, choice, register
+from binsight.exporters.conform import DROP_FRAME_RATES, nearest_smpte
+from binsight.exporters.naming import file_url, reel_name, safe_stem, xml_bytes, xml_text
+from binsight.exporters.timecode import (
+    media_start_frames,
+    rate_label,
+    rational_seconds,
+    source_frames,
+    timecode_to_frames,
 )
-from binsight.exporters.timecode import media_start_frames, rational_seconds, source_frames
+from binsight.exporters.walk import ClusterShot, all_shots, clip_keyframes, cluster_shots, exported_bins, media_of
+
+FCPXML_VERSIONS = ("1.11", "1.10", "1.9")
+"""Selectable FCPXML versions (each validated against Apple's DTD of that version), default first.
+
+The default is 1.11: the newest version that both current DaVinci Resolve (18.6 and later; 18.5
+refuses anything above 1.10, auto-editor#367) and Final Cut Pro (10.6.6 and later) import.
+1.12 is left out because Resolve 18.6 refuses it (CommandPost#3370); older hosts pick 1.10/1.9.
+"""
+TIMELINE_START = "01:00:00:00"
 
 
 def keyword(name: str) -> str:
     """A keyword value holds a comma-separated list, so a comma inside a bin name would split it."""
     return re.sub(r"\s*,\s*", " ", name).strip() or "-"
+
+
+def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
+    return etree.SubElement(parent, tag, {k: xml_text(v) for k, v in attrs.items()})
 
 
 class _Resources:
@@ -56,22 +77,19 @@ class _Resources:
         self._next += 1
         return rid
 
-    def format_id(self, media: SourceMedia) -> str:
-        key = (media.frame_rate, media.width, media.height)
+    def format_id(self, rate: Fraction, width: int, height: int) -> str:
+        key = (rate, width, height)
         if key not in self._formats:
             rid = self._formats[key] = self._id()
-            etree.SubElement(
-                self._el,
-                "format",
-                id=rid,
-                frameDuration=rational_seconds(1, media.frame_rate),
-                width=str(media.width),
-                height=str(media.height),
-            )
+            _sub(self._el, "format", id=rid, frameDuration=rational_seconds(1, rate), width=str(width),
+                 height=str(height))
         return self._formats[key]
 
+    def media_format(self, media: SourceMedia) -> str:
+        return self.format_id(media.frame_rate, media.width, media.height)
+
     def add_asset(self, media: SourceMedia) -> None:
-        fmt = self.format_id(media)
+        fmt = self.media_format(media)
         rid = self._assets[media.media_id] = self._id()
         attrs = {
             "id": rid,
@@ -88,71 +106,102 @@ class _Resources:
                 attrs["audioChannels"] = str(media.audio_channels)
             if media.audio_sample_rate:
                 attrs["audioRate"] = str(media.audio_sample_rate)
-        asset = etree.SubElement(self._el, "asset", attrs)
-        etree.SubElement(asset, "media-rep", kind="original-media", src=file_url(media.path))
+        asset = _sub(self._el, "asset", **attrs)
+        _sub(asset, "media-rep", kind="original-media", src=file_url(media.path))
         # The reel travels as Final Cut's own reel metadata, so relinks by reel keep working.
         metadata = etree.SubElement(asset, "metadata")
-        etree.SubElement(metadata, "md", key="com.apple.proapps.studio.reel", value=reel_name(media))
+        _sub(metadata, "md", key="com.apple.proapps.studio.reel", value=reel_name(media))
 
     def asset_id(self, media: SourceMedia) -> str:
         return self._assets[media.media_id]
 
 
-def _asset_clip(parent: etree._Element, shot: ClusterShot, res: _Resources) -> None:
+def _asset_clip(parent: etree._Element, shot: ClusterShot, res: _Resources, offset: str = "0s",
+                duration: str | None = None, with_keywords: bool = True) -> None:
+    """A shot as an ``asset-clip``: a browser clip at the DTD's default offset (an event is not a
+    timeline), or a spine clip at ``offset`` lasting ``duration`` in sequence time."""
     clip, media = shot.clip, shot.clip.media
     rate = media.frame_rate
-    start = source_frames(media, clip.start_frame)
-    el = etree.SubElement(
-        parent,
-        "asset-clip",
-        ref=res.asset_id(media),
-        # An event is not a timeline: browser clips sit at the DTD's default offset.
-        offset="0s",
-        name=clip.name,
-        start=rational_seconds(start, rate),
-        duration=rational_seconds(clip.duration_frames, rate),
-        format=res.format_id(media),
-        tcFormat="DF" if media.drop_frame else "NDF",
-    )
+    start = rational_seconds(source_frames(media, clip.start_frame), rate)
+    own_duration = rational_seconds(clip.duration_frames, rate)
+    el = _sub(parent, "asset-clip", ref=res.asset_id(media), offset=offset, name=clip.name, start=start,
+              duration=duration or own_duration, format=res.media_format(media),
+              tcFormat="DF" if media.drop_frame else "NDF")
     # Children of asset-clip: (marker | keyword ...)* — both are %marker_item;, any order.
-    for value in dict.fromkeys(keyword(k) for k in (*shot.keywords, *clip.characters)):
-        etree.SubElement(el, "keyword", start=el.get("start"), duration=el.get("duration"), value=value)
+    if with_keywords:
+        for value in dict.fromkeys(keyword(k) for k in (*shot.keywords, *clip.characters)):
+            _sub(el, "keyword", start=start, duration=own_duration, value=value)
     for n, frame in enumerate(clip_keyframes(clip), 1):
-        etree.SubElement(
-            el,
-            "marker",
-            start=rational_seconds(source_frames(media, frame), rate),
-            duration=rational_seconds(1, rate),
-            value=f"Keyframe {n}",
-        )
+        _sub(el, "marker", start=rational_seconds(source_frames(media, frame), rate), duration=rational_seconds(1, rate),
+             value=f"Keyframe {n}")
 
 
-def build(binset: BinSet, options: ExportOptions) -> etree._Element:
-    """The FCPXML document; separate from writing so tests can validate it in memory."""
-    root = etree.Element("fcpxml", version=options.fcpxml_version)
-    bins = exported_bins(binset, options)
+def _project(parent: etree._Element, bin_: Bin, res: _Resources) -> str | None:
+    """The bin's timeline; a warning when shots of other rates had to be fitted to its frames."""
+    shots = cluster_shots(bin_)
+    if not shots:
+        return None
+    rates = Counter(nearest_smpte(s.clip.media.frame_rate) for s in shots)
+    rate = max(rates, key=lambda r: (rates[r], -list(rates).index(r)))
+    first = next(s.clip.media for s in shots if nearest_smpte(s.clip.media.frame_rate) == rate)
+    drop_frame = first.drop_frame and rate in DROP_FRAME_RATES
+    record = timecode_to_frames(TIMELINE_START, rate, drop_frame)
+    lengths = [round(s.clip.duration_frames * rate / s.clip.media.frame_rate) for s in shots]
+    project = _sub(parent, "project", name=bin_.name)
+    sequence = _sub(project, "sequence", format=res.format_id(rate, first.width, first.height),
+                    duration=rational_seconds(sum(lengths), rate), tcStart=rational_seconds(record, rate),
+                    tcFormat="DF" if drop_frame else "NDF")
+    spine = etree.SubElement(sequence, "spine")
+    for shot, length in zip(shots, lengths):
+        _asset_clip(spine, shot, res, offset=rational_seconds(record, rate), duration=rational_seconds(length, rate),
+                    with_keywords=False)
+        record += length
+    refitted = sum(1 for s in shots if s.clip.media.frame_rate != rate)
+    if not refitted:
+        return None
+    return (f"timeline {bin_.name!r} runs at {rate_label(rate)} fps: {refitted} shot(s) of other rates keep their "
+            f"source range and last the nearest whole number of its frames")
+
+
+def _keyword_collections(parent: etree._Element, names: list[str], declared: set[str]) -> None:
+    for name in dict.fromkeys(keyword(n) for n in names):
+        if name not in declared:
+            declared.add(name)
+            _sub(parent, "keyword-collection", name=name)
+
+
+def build(binset: BinSet, options: ExportOptions, version: str = FCPXML_VERSIONS[0],
+          layout: str = "events") -> tuple[etree._Element, list[str]]:
+    """The FCPXML document and its warnings; separate from rendering so tests can validate it in memory."""
+    root = etree.Element("fcpxml", version=version)
+    bins = exported_bins(binset, options.include_noise)
     res = _Resources(root)
     for media in media_of(bins):
         res.add_asset(media)
+    warnings: list[str] = []
 
-    if options.fcpxml_layout == "events":
-        for cluster in bins:
-            event = etree.SubElement(root, "event", name=cluster.name)
-            shots = cluster_shots(cluster)
+    if layout == "events":
+        for top in bins:
+            event = _sub(root, "event", name=top.name)
+            shots = cluster_shots(top)
             for shot in shots:
                 _asset_clip(event, shot, res)
-            for name in dict.fromkeys(k for s in shots for k in s.keywords):
-                etree.SubElement(event, "keyword-collection", name=keyword(name))
+            _keyword_collections(event, [k for s in shots for k in s.keywords], set())
+            warnings.append(_project(event, top, res) or "")
     else:
-        event = etree.SubElement(root, "event", name=options.project(binset))
-        for cluster in bins:
-            shots = cluster_shots(cluster)
-            for shot in shots:
-                _asset_clip(event, shot, res)
-            folder = etree.SubElement(event, "collection-folder", name=keyword(cluster.name))
-            for name in dict.fromkeys(k for s in shots for k in s.keywords):
-                etree.SubElement(folder, "keyword-collection", name=keyword(name))
-    return root
+        event = _sub(root, "event", name=options.project(binset))
+        for shot in all_shots(bins):
+            _asset_clip(event, shot, res)
+        declared: set[str] = set()
+        for top in bins:
+            if top.kind is BinKind.CHARACTER:
+                _keyword_collections(event, [top.name], declared)
+            else:
+                folder = _sub(event, "collection-folder", name=keyword(top.name))
+                _keyword_collections(folder, [k for s in cluster_shots(top) for k in s.keywords], declared)
+        for top in bins:
+            warnings.append(_project(event, top, res) or "")
+    return root, [w for w in warnings if w]
 
 
 def dtd_file_name(version: str) -> str:
@@ -166,8 +215,12 @@ class FcpxmlExporter(Exporter):
     extension = ".fcpxml"
     description = "Final Cut Pro X / DaVinci Resolve FCPXML (1.9-1.11)"
 
-    def write(self, binset: BinSet, out_dir: Path, options: ExportOptions) -> list[Path]:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"{safe_stem(options.project(binset))}{self.extension}"
-        write_xml(build(binset, options), path, "<!DOCTYPE fcpxml>")
-        return [path]
+    @dataclass(frozen=True)
+    class Options(FormatOptions):
+        version: str = choice(*FCPXML_VERSIONS)
+        layout: str = choice("events", "keywords")  # events: one event per bin; keywords: one event, collections
+
+    def render(self, binset: BinSet, options: ExportOptions) -> ExportResult:
+        root, warnings = build(binset, options, self.options.version, self.options.layout)
+        name = f"{safe_stem(options.project(binset))}{self.extension}"
+        return ExportResult((ExportedFile(name, xml_bytes(root, "<!DOCTYPE fcpxml>")),), tuple(warnings))

@@ -1,29 +1,23 @@
 """OpenTimelineIO (.otio JSON): the bins as nested SerializableCollections of Clips.
 
 One named SerializableCollection per bin holds one Clip per shot, then its character sub-bins as
-nested collections.  A clip's ``source_range`` is the shot in source timecode (OTIO's convention:
+nested collections; top-level people bins (kind "character") are collections like the rest.  A clip's ``source_range`` is the shot in source timecode (OTIO's convention:
 the media's ``available_range`` starts at the file's start timecode), and its media is an
 ExternalReference to the file URL.  Keyframes are markers; Binsight's own fields (shot id, score,
-characters, reel, exact rate) go in ``metadata["binsight"]`` since OTIO rates are doubles.
+characters, reel, exact rate, slate) go in ``metadata["binsight"]`` since OTIO rates are doubles.
+OTIO's rational time holds any rate, so nothing is conformed.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import asdict
 
 import opentimelineio as otio
 
 from binsight.bins import Bin, BinClip, BinSet
-from binsight.exporters import (
-    ExportOptions,
-    Exporter,
-    clip_keyframes,
-    exported_bins,
-    file_url,
-    reel_name,
-    register,
-    safe_stem,
-)
+from binsight.exporters.base import ExportedFile, Exporter, ExportOptions, ExportResult, register
+from binsight.exporters.naming import file_url, reel_name, safe_stem
+from binsight.exporters.walk import clip_keyframes, exported_bins
 from binsight.exporters.timecode import media_start_frames, rational_time, source_frames, time_range
 
 
@@ -48,6 +42,7 @@ def _clip(clip: BinClip) -> otio.schema.Clip:
                 "reel": reel_name(media),
                 "frame_rate": f"{rate.numerator}/{rate.denominator}",
                 "drop_frame": media.drop_frame,
+                "slate": asdict(clip.slate),
             }
         },
     )
@@ -65,14 +60,14 @@ def _collection(bin_: Bin) -> otio.schema.SerializableCollection:
     return otio.schema.SerializableCollection(
         name=bin_.name,
         children=[*(_clip(c) for c in bin_.clips), *(_collection(b) for b in bin_.children)],
-        metadata={"binsight": {"bin_id": bin_.bin_id, "kind": bin_.kind}},
+        metadata={"binsight": {"bin_id": bin_.bin_id, "kind": str(bin_.kind)}},
     )
 
 
 def build(binset: BinSet, options: ExportOptions) -> otio.schema.SerializableCollection:
     return otio.schema.SerializableCollection(
         name=options.project(binset),
-        children=[_collection(b) for b in exported_bins(binset, options)],
+        children=[_collection(b) for b in exported_bins(binset, options.include_noise)],
     )
 
 
@@ -82,8 +77,7 @@ class OtioExporter(Exporter):
     extension = ".otio"
     description = "OpenTimelineIO JSON"
 
-    def write(self, binset: BinSet, out_dir: Path, options: ExportOptions) -> list[Path]:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"{safe_stem(options.project(binset))}{self.extension}"
-        otio.adapters.write_to_file(build(binset, options), str(path), adapter_name="otio_json")
-        return [path]
+    def render(self, binset: BinSet, options: ExportOptions) -> ExportResult:
+        text = otio.adapters.write_to_string(build(binset, options), adapter_name="otio_json")
+        name = f"{safe_stem(options.project(binset))}{self.extension}"
+        return ExportResult((ExportedFile(name, text.encode("utf-8")),))
