@@ -252,12 +252,13 @@ class Client:
     # -- export ------------------------------------------------------------------------------------
     def export(self, format: str, out_dir: str = "", cluster_ids: Sequence[str] = (), include_noise: bool = True,
                options: Optional[Dict[str, str]] = None, project: str = "",
-               timeout: Optional[float] = None) -> List[t.ExportedFile]:
+               timeout: Optional[float] = None) -> t.Export:
         """Export bins. With ``out_dir`` the server writes the files there (a path on the server);
-        without it the files' bytes come back in ``ExportedFile.data``."""
+        without it the files' bytes come back in ``ExportedFile.data``. ``cluster_ids`` may name
+        scene bins, people (character ids) and "noise"; none: every bin."""
         request = export_pb2.ExportRequest(format=format, cluster_ids=list(cluster_ids), include_noise=include_noise,
                                            out_dir=out_dir, options=options or {}, project=project)
-        return [t.from_message(t.ExportedFile, f) for f in self._call(self._export.Export, request, timeout).files]
+        return t.from_message(t.Export, self._call(self._export.Export, request, timeout))
 
     def export_formats(self, timeout: Optional[float] = None) -> List[str]:
         return list(self._call(self._export.ListFormats, export_pb2.ListFormatsRequest(), timeout).formats)

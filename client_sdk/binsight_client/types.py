@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, List, Optional, Type, TypeVar, Union, get_type_hints
+from typing import Any, Iterator, List, Optional, Type, TypeVar, Union, get_type_hints
 
 T = TypeVar("T")
 
@@ -261,6 +261,24 @@ class ExportedFile:
     name: str
     path: str = ""
     data: bytes = b""
+
+
+@dataclass
+class Export:
+    """An export's files and what the formats had to conform or leave out. It reads as the list
+    of its files (index, iterate, len), as ``export`` returned before it had warnings."""
+
+    files: List[ExportedFile] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[ExportedFile]:
+        return iter(self.files)
+
+    def __getitem__(self, index: int) -> ExportedFile:
+        return self.files[index]
+
+    def __len__(self) -> int:
+        return len(self.files)
 
 
 @dataclass

@@ -40,10 +40,12 @@ class ExportedFile(_message.Message):
     def __init__(self, name: _Optional[str] = ..., path: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class ExportResponse(_message.Message):
-    __slots__ = ("files",)
+    __slots__ = ("files", "warnings")
     FILES_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     files: _containers.RepeatedCompositeFieldContainer[ExportedFile]
-    def __init__(self, files: _Optional[_Iterable[_Union[ExportedFile, _Mapping]]] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, files: _Optional[_Iterable[_Union[ExportedFile, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListFormatsRequest(_message.Message):
     __slots__ = ()

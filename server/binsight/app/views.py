@@ -112,6 +112,13 @@ class SubBin:
 
 
 @dataclass(frozen=True)
+class Person:
+    character_id: str
+    name: str
+    shot_ids: tuple[str, ...]  # every shot the person is in, by file then position
+
+
+@dataclass(frozen=True)
 class ProjectView:
     """The three snapshots one read works on, taken together so they agree."""
 
@@ -187,6 +194,12 @@ class ProjectView:
                            shots=tuple(self.shots(member_ids)) if include_shots else ())
 
     # -- characters -------------------------------------------------------------------------------
+    def people(self) -> list["Person"]:
+        """Every person with the shots they are in, project-wide (the people bins)."""
+        return [Person(cid, self.characters.name(cid), tuple(s.shot_id for s in self.catalog.in_order(shots)))
+                for cid, shots in sorted(self.characters.character_shots.items())
+                if cid in self.characters.characters and any(self.placed(s) for s in shots)]
+
     def character_list(self) -> list[CharacterView]:
         faces_of: dict[str, list] = defaultdict(list)
         for face_id, character_id in self.characters.face_character.items():

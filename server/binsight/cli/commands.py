@@ -59,6 +59,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 print(f"{fmt:9} FAILED: {exc}", file=sys.stderr)
                 continue
             print(f"{fmt:9} " + ", ".join(f.name for f in files))
+            for warning in files.warnings:
+                print(f"          warning: {warning}", file=sys.stderr)
         render.tree(client.list_clusters(include_shots=True))
         print(f"bins written to {out}")
     if failed:
@@ -133,6 +135,8 @@ def export(args: argparse.Namespace, config: Config) -> int:
                               include_noise=not args.no_noise, options=options)
     for f in files:
         print(f.path)
+    for warning in files.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

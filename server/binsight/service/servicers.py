@@ -249,10 +249,10 @@ class ExportServicer(export_pb2_grpc.ExportServiceServicer):
 
     @_rpc
     def Export(self, request, context):
-        files = self.service.export(request.format, cluster_ids=[cluster_arg(c) for c in request.cluster_ids],
-                                    include_noise=request.include_noise, out_dir=request.out_dir,
-                                    options=dict(request.options), project_name=request.project)
-        return export_pb2.ExportResponse(files=[to_message(export_pb2.ExportedFile, f) for f in files])
+        outcome = self.service.export(request.format, cluster_ids=[cluster_arg(c) for c in request.cluster_ids],
+                                      include_noise=request.include_noise, out_dir=request.out_dir,
+                                      options=dict(request.options), project_name=request.project)
+        return to_message(export_pb2.ExportResponse, outcome)
 
     @_rpc
     def ListFormats(self, request, context):
