@@ -232,3 +232,26 @@ def test_health_reflection_and_status(served) -> None:
         client.search_text("a kitchen")
     with pytest.raises(Unimplemented):
         client.compare_cuts(b"{}", b"{}")
+
+
+def test_candidates_are_always_live_bins(served, setups_clip: Path, tmp_path: Path) -> None:
+    """Suggestions name bins that exist now, scored against them: after a recluster retires
+    online bins, and after a merge retires one."""
+    _, client = served
+    lone = encode(tmp_path / "lone.mp4", still_shot("office", 20) + pan_shot("garden", 30), fps=FPS)
+    client.ingest([str(setups_clip), str(lone)])
+
+    def live_and_fresh() -> None:
+        tree = client.list_clusters()
+        live = {c.cluster_id for c in tree.clusters}
+        for shot in client.list_shots():
+            assert {c.cluster_id for c in shot.candidates} <= live, (shot.shot_id, shot.candidates, live)
+            assert [c.score for c in shot.candidates] == sorted((c.score for c in shot.candidates), reverse=True)
+        for shot in tree.noise.shots:
+            assert shot.candidates, shot.shot_id  # an unsure shot always shows where it could go
+
+    client.recluster()
+    live_and_fresh()
+    first, second = client.list_clusters().clusters[:2]
+    client.merge_clusters([first.cluster_id, second.cluster_id])
+    live_and_fresh()

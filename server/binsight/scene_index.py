@@ -228,6 +228,20 @@ class SceneIndex(SnapshotOwner):
     def cannot_links(self, shot_id: str) -> set[str]:
         return set(self._s.cannot.get(shot_id, ()))
 
+    def _not_bins(self) -> frozenset[str]:
+        """Ids the clusterer still holds that are no bin an editor can see (merged, retired,
+        emptied): never a shot's candidate or a join target."""
+        dead = {cid for cid, c in self._s.clusters.items() if c.kind is not ClusterKind.SCENE}
+        dead |= {cid for cid, n in self.clusterer.counts().items() if n == 0 and not self._named(cid)}
+        return frozenset(dead)
+
+    def _named(self, cluster_id: str) -> bool:
+        row = self._s.clusters.get(cluster_id)
+        return bool(row and row.named)
+
+    def _excluded(self, shot_id: str, dead: frozenset[str]) -> set[str]:
+        return set(self._s.cannot.get(shot_id, ())) | dead
+
     # ------------------------------------------------------------------------------------------
     # clusters
     # ------------------------------------------------------------------------------------------
@@ -323,13 +337,14 @@ class SceneIndex(SnapshotOwner):
     def _place(self, shot_ids: list[str]) -> None:
         """Online assignment of new shots: join, found, or go to noise."""
         s = self._s
-        placements = [self.clusterer.assign(sid, s.adapted[sid], s.cannot.get(sid, ())) for sid in shot_ids]
+        dead = self._not_bins()
+        placements = [self.clusterer.assign(sid, s.adapted[sid], self._excluded(sid, dead)) for sid in shot_ids]
         # a new shot that matches a lone noise shot founds a bin with it: move that one too
         placed = {p.shot_id for p in placements}
         for p in list(placements):
             for partner in p.promoted:  # the clusterer has already counted it in the new bin
                 cands = self.clusterer.candidates(self.clusterer.score(s.adapted[partner]),
-                                                  s.cannot.get(partner, ()))
+                                                  self._excluded(partner, dead))
                 moved = Placement(partner, p.cluster_id, dict(cands).get(p.cluster_id, p.score), cands)
                 if partner in placed:
                     placements = [moved if q.shot_id == partner else q for q in placements]
@@ -351,12 +366,13 @@ class SceneIndex(SnapshotOwner):
             s = self._s
             now = utcnow()
             records = []
+            dead = self._not_bins() - {target}
             for sid in shot_ids:
                 vectors = s.adapted[sid]
                 self._unplace(sid)
                 if target is not None:
                     self.clusterer.add(target, vectors)
-                candidates = self.clusterer.candidates(self.clusterer.score(vectors), s.cannot.get(sid, set()))
+                candidates = self.clusterer.candidates(self.clusterer.score(vectors), self._excluded(sid, dead))
                 score = next((sc for c, sc in candidates if c == target), candidates[0][1] if candidates else 0.0)
                 records.append(AssignmentRecord(sid, target, float(score), _candidates(candidates), pinned, now))
             self._write_assignments(records)
@@ -430,12 +446,14 @@ class SceneIndex(SnapshotOwner):
             s = self._s
             noise = [sid for sid in self._noise_ids() if not s.assignments[sid].pinned]
             if noise:
-                placements = self.clusterer.rescore([(sid, s.adapted[sid]) for sid in noise], s.cannot)
+                dead = self._not_bins()
+                placements = self.clusterer.rescore([(sid, s.adapted[sid]) for sid in noise],
+                                                    {sid: self._excluded(sid, dead) for sid in noise})
                 now = utcnow()
                 self._write_assignments([AssignmentRecord(p.shot_id, p.cluster_id, float(p.score),
                                                           _candidates(p.candidates), False, now)
                                          for p in placements])
-            live = set(self.clusterer.ids)
+            live = set(self.clusterer.ids) - self._not_bins()
             stale = [sid for sid, a in s.assignments.items()
                      if not a.noise and any(c.cluster_id in changed or c.cluster_id not in live
                                             for c in a.candidates)]
@@ -446,11 +464,12 @@ class SceneIndex(SnapshotOwner):
         s = self._s
         now = utcnow()
         position = {cid: i for i, cid in enumerate(self.clusterer.ids)}
+        dead = self._not_bins()
         records = []
         for sid in shot_ids:
             a = s.assignments[sid]
             scores = self.clusterer.score(s.adapted[sid])
-            cands = self.clusterer.candidates(scores, s.cannot.get(sid, ()))
+            cands = self.clusterer.candidates(scores, self._excluded(sid, dead))
             if a.cluster_id is None:
                 score = cands[0][1] if cands else 0.0
             else:
