@@ -10,7 +10,12 @@ neutral markers a Resolve panel places.
 from .analysis import CutAnalysis, analyse
 from .comparison import compare
 from .config import CompareConfig
+from .csv_report import to_csv
 from .difference import Comparison, Difference, Kind, Side
+from .edl_report import to_edl
+from .json_report import to_json
+from .markers import Marker, markers
+from .otio_report import to_otio
 
-__all__ = ["CompareConfig", "Comparison", "CutAnalysis", "Difference", "Kind", "Side", "analyse",
-           "compare"]
+__all__ = ["CompareConfig", "Comparison", "CutAnalysis", "Difference", "Kind", "Marker", "Side",
+           "analyse", "compare", "markers", "to_csv", "to_edl", "to_json", "to_otio"]

@@ -87,8 +87,10 @@ class Classifier:
     # -- matched footage -------------------------------------------------------------------
 
     def _matched(self, piece: Piece) -> list[Difference]:
-        """The piece cut at B's unit edges; each part unchanged or changed, runs merged."""
+        """The piece cut at B's unit edges; each part unchanged or changed, like runs within
+        one shot merged (segments of a long take), so each shot is listed on its own."""
         out: list[Difference] = []
+        last_shot = _NONE
         for unit in self.units_b:
             start, end = max(piece.b, unit.span.start), min(piece.b_end, unit.span.end)
             if end - start <= 0:
@@ -99,7 +101,8 @@ class Classifier:
             changed = (structure > self.config.changed_structure
                        or colour > self.config.changed_colour)
             kind = Kind.CHANGED if changed else Kind.UNCHANGED
-            if out and out[-1].kind is kind and out[-1].b.end == start:  # type: ignore[union-attr]
+            if (out and out[-1].kind is kind and out[-1].b.end == start  # type: ignore[union-attr]
+                    and unit.shot == last_shot):
                 last = out.pop()
                 b_span = Span(last.b.start, end)  # type: ignore[union-attr]
                 a_span = Span(last.a.start, a_span.end)  # type: ignore[union-attr]
@@ -107,6 +110,7 @@ class Classifier:
             note = (f"structure {structure:.3f}, colour {colour:.4f}" if changed else "")
             out.append(self._record(kind, a_span, b_span, self._picture(a_span, b_span),
                                     b_span.start, note=note))
+            last_shot = unit.shot
         return out
 
     def _distances(self, a: Span, b: Span) -> tuple[float, float]:
@@ -123,16 +127,16 @@ class Classifier:
 
     def _picture(self, a: Span, b: Span) -> float:
         """The reported distance of two frame-paired runs: mean fine structure plus colour."""
-        fa, fb = np.arange(a.start, a.end), np.arange(b.start, b.end)
+        return self._paired_distance(np.arange(a.start, a.end), np.arange(b.start, b.end))
+
+    def _paired_distance(self, fa: np.ndarray, fb: np.ndarray) -> float:
         return float(self.sig_a.paired(fa, self.sig_b, fb).mean()
                      + self.sig_a.colour_distance(fa, self.sig_b, fb).mean())
 
     def _keyframe_distance(self, a: Span, b: Span) -> float:
         """Distance of two unrelated runs (no frame pairing): their keyframes'."""
-        fa = np.array([keyframe(self.a, a)])
-        fb = np.array([keyframe(self.b, b)])
-        return float(self.sig_a.paired(fa, self.sig_b, fb)[0]
-                     + self.sig_a.colour_distance(fa, self.sig_b, fb)[0])
+        return self._paired_distance(np.array([keyframe(self.a, a)]),
+                                     np.array([keyframe(self.b, b)]))
 
     def _out_of_order(self, piece: Piece) -> Difference:
         if self.in_order_a[piece.a:piece.a_end].mean() > 0.5:
@@ -245,9 +249,24 @@ class Classifier:
             notes.append(f"tail {'+' if tail > 0 else ''}{tail} frames")
         if redone:
             notes.append(f"{redone} end frames differ")
-        return self._record(Kind.TRIMMED, a_span, b_span, self._keyframe_distance(a_span, b_span),
+        return self._record(Kind.TRIMMED, a_span, b_span, self._shared_distance(a_span, b_span),
                             min(trim.at_b), head_frames=head, tail_frames=tail,
                             note=", ".join(notes))
+
+    def _shared_distance(self, a: Span, b: Span) -> float:
+        """Picture distance over the frames two shots share through in-order pieces (what
+        stayed of a trimmed shot); the keyframes' when they share none."""
+        fa: list[np.ndarray] = []
+        fb: list[np.ndarray] = []
+        for p in self.alignment.in_order:
+            start = max(p.a, a.start, b.start - p.b + p.a)
+            end = min(p.a_end, a.end, b.end - p.b + p.a)
+            if end > start:
+                fa.append(np.arange(start, end))
+                fb.append(np.arange(start, end) + p.b - p.a)
+        if not fa:
+            return self._keyframe_distance(a, b)
+        return self._paired_distance(np.concatenate(fa), np.concatenate(fb))
 
     def _record(self, kind: Kind, a: Span | None, b: Span | None, distance: float, at_b: int,
                 **extra) -> Difference:

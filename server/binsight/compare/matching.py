@@ -31,6 +31,10 @@ _OFFSETS_PER_UNIT = 6
 _SCORED_FRAMES = 240
 """An overlap longer than this is scored on that many evenly spread frames."""
 _REFINE = 3
+_JITTER = 2
+_JITTER_SHARE = 0.05
+"""Overlaps differing by at most this many frames (or this share) differ by where two runs of
+shot detection put a fade's first frame, not by how much of a shot lines up."""
 """Frames either side of the coarse winner tried on fine structure for the exact offset."""
 _TIE = 0.002
 _RELATIVE_TIE = 0.1
@@ -216,10 +220,14 @@ class Matcher:
 
 
 def _better(x: _Candidate, y: _Candidate) -> bool:
-    """Lower distance wins; distances that score alike go to the offset of the piece before,
-    then to the larger overlap, then to the offset that keeps the run's start on the unit's."""
+    """Lower distance wins. Between offsets that score alike, one that places clearly more of
+    the run wins (a static shot lines up anywhere, but only one offset lays it over its whole A
+    unit); overlaps within boundary jitter go to the offset of the piece before, then to the
+    larger overlap, then to the offset that keeps the run's start on the unit's start."""
     if abs(x.distance - y.distance) > _RELATIVE_TIE * min(x.distance, y.distance) + _TIE:
         return x.distance < y.distance
+    if abs(x.overlap - y.overlap) > max(_JITTER, _JITTER_SHARE * max(x.overlap, y.overlap)):
+        return x.overlap > y.overlap
     return (x.off_prior, -x.overlap, x.head_gap) < (y.off_prior, -y.overlap, y.head_gap)
 
 
