@@ -315,3 +315,17 @@ def test_difference_records_are_frozen(several: Comparison) -> None:
     diff: Difference = several.differences[0]
     with pytest.raises(AttributeError):
         diff.kind = Kind.DELETED  # type: ignore[misc]
+
+
+def test_a_rotation_flag_is_applied_before_fingerprinting(tmp_path: Path, footage) -> None:
+    """A file stored landscape with a 90° flag shows the same picture as one stored upright."""
+    cut = footage("generated").cut[:4]
+    frames = [f for s in cut for f in s]
+    flagged = analyse(str(mf.encode(tmp_path / "flagged.mp4", frames, fps=RATE, rotation=90)))
+    upright = analyse(str(mf.encode(tmp_path / "upright.mp4",
+                                    [cv2.rotate(f, cv2.ROTATE_90_CLOCKWISE) for f in frames],
+                                    fps=RATE)))
+    assert flagged.info.rotation == 90 and upright.info.rotation == 0
+    assert compare(flagged, upright).differences == ()
+    assert [d.kind for d in compare(flagged, _analysed(tmp_path / "stored.mp4", frames, 23))
+            .differences] == [Kind.REPLACED] * 4  # turned against as stored: other pictures

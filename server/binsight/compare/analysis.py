@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from fractions import Fraction
 from pathlib import Path
 
@@ -59,7 +60,7 @@ class CutAnalysis:
         """The editorial rate (2997/100 is labelled 30000/1001, as NLEs do); frames never move."""
         return nle_rate(self.info.frame_rate)
 
-    @property
+    @cached_property
     def source(self) -> SourceMedia:
         """The file as the exporters' timecode helpers see it."""
         info = self.info
@@ -75,9 +76,14 @@ class CutAnalysis:
         """PTS time of ``frame``; the end of the file for ``frame == frame_count``."""
         if frame < self.frame_count:
             return float(self.time_s[frame])
-        step = float(np.median(np.diff(self.time_s))) if self.frame_count > 1 else float(
-            1 / self.info.frame_rate)
-        return float(self.time_s[-1]) + step
+        return float(self.time_s[-1]) + self._frame_duration
+
+    @cached_property
+    def _frame_duration(self) -> float:
+        """Typical frame duration from the PTS (what the last frame lasts)."""
+        if self.frame_count > 1:
+            return float(np.median(np.diff(self.time_s)))
+        return float(1 / self.info.frame_rate)
 
     def timecode(self, frame: int) -> str:
         """Source timecode of ``frame`` from the file's own start timecode and rate."""

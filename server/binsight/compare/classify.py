@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -56,6 +57,7 @@ class Classifier:
         self.a, self.b = a, b
         self.sig_a, self.sig_b = sig_a, sig_b
         self.units_b = units_b
+        self.unit_starts = [u.span.start for u in units_b]
         self.alignment = alignment
         self.config = config
         self.shots_a, self.shots_b = shot_spans(a), shot_spans(b)
@@ -91,7 +93,10 @@ class Classifier:
         one shot merged (segments of a long take), so each shot is listed on its own."""
         out: list[Difference] = []
         last_shot = _NONE
-        for unit in self.units_b:
+        first = max(0, bisect.bisect_right(self.unit_starts, piece.b) - 1)
+        for unit in self.units_b[first:]:
+            if unit.span.start >= piece.b_end:
+                break
             start, end = max(piece.b, unit.span.start), min(piece.b_end, unit.span.end)
             if end - start <= 0:
                 continue

@@ -25,11 +25,12 @@ from .units import Span, Unit
 _SAMPLES = 12
 """B frames that vote for offsets: enough that a shot with a few blurred or flat frames still
 gets a majority, few enough that a lookup is a (12 x frames) product."""
-_CANDIDATE_UNITS = 8
+_CANDIDATE_UNITS = 4
 """A units whose offsets are scored for one B run (the nearest by a few keyframe distances)."""
-_OFFSETS_PER_UNIT = 6
-_SCORED_FRAMES = 240
-"""An overlap longer than this is scored on that many evenly spread frames."""
+_OFFSETS_PER_UNIT = 4
+_SCORED_FRAMES = {True: 64, False: 240}
+"""An overlap longer than this is scored on that many evenly spread frames: coarse scores only
+pick the region, the fine ones pin the exact frame."""
 _REFINE = 3
 _JITTER = 2
 _JITTER_SHARE = 0.05
@@ -172,7 +173,7 @@ class Matcher:
         start, end = max(run.start, span_a.start + offset), min(run.end, span_a.end + offset)
         if end - start < self.config.min_match_frames:
             return 1.0, 0
-        b = np.unique(np.linspace(start, end - 1, min(_SCORED_FRAMES, end - start))
+        b = np.unique(np.linspace(start, end - 1, min(_SCORED_FRAMES[coarse], end - start))
                       .round().astype(int))
         a = b - offset
         both_flat = self.a.flat[a] & self.b.flat[b]

@@ -1,6 +1,7 @@
-"""The comparison as OpenTimelineIO: a timeline holding B on one video track, with a marker
-on that track for every difference (colour by kind, B's range as the marked range, a single
-frame where A material was removed) and the details under ``metadata["binsight"]``."""
+"""The comparison as OpenTimelineIO: a timeline holding B on one video track, with the
+neutral markers (:mod:`markers`: colour by kind, B's range as the marked range, a single frame
+where A material was removed) on that track and each difference's details under
+``metadata["binsight"]``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from binsight.exporters.timecode import media_start_frames, time_range
 
 from .difference import Comparison
 from .json_report import difference_dict
-from .markers import COLOURS, describe, title
+from .markers import markers
 
 
 def build(comparison: Comparison) -> otio.schema.Timeline:
@@ -25,12 +26,11 @@ def build(comparison: Comparison) -> otio.schema.Timeline:
     clip = otio.schema.Clip(name=media.name, media_reference=reference, source_range=available)
     track = otio.schema.Track(name=f"B: {media.name}", kind=otio.schema.TrackKind.Video)
     track.append(clip)
-    for diff in comparison.differences:
-        frames = diff.b.frames if diff.b is not None else 1
+    for diff, neutral in zip(comparison.differences, markers(comparison)):
         marker = otio.schema.Marker(
-            name=title(diff), marked_range=time_range(diff.at_b, max(1, frames), rate),
-            color=COLOURS[diff.kind].upper(), metadata={"binsight": difference_dict(diff)})
-        marker.comment = describe(diff)
+            name=neutral.name, marked_range=time_range(neutral.frame, neutral.duration, rate),
+            color=neutral.colour.upper(), metadata={"binsight": difference_dict(diff)})
+        marker.comment = neutral.note
         track.markers.append(marker)
     timeline = otio.schema.Timeline(name=f"Changes {comparison.a.source.name} to {media.name}")
     timeline.tracks.append(track)
