@@ -329,3 +329,13 @@ def test_a_rotation_flag_is_applied_before_fingerprinting(tmp_path: Path, footag
     assert compare(flagged, upright).differences == ()
     assert [d.kind for d in compare(flagged, _analysed(tmp_path / "stored.mp4", frames, 23))
             .differences] == [Kind.REPLACED] * 4  # turned against as stored: other pictures
+
+
+def test_frames_added_at_a_head_are_a_positive_trim(footage) -> None:
+    """The trimmed-head version taken as the old cut: the new one has 12 more head frames."""
+    f = footage("generated")
+    (trim,) = compare(f.b("trimmed head"), f.a).differences
+    start, end = cv._span(f.cut, 4)
+    assert (trim.kind, _range(trim.a), _range(trim.b), trim.head_frames, trim.tail_frames) == (
+        Kind.TRIMMED, (start, end - 12), (start, end), 12, 0)
+    assert trim.note == "head +12 frames"

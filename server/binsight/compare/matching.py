@@ -156,8 +156,8 @@ class Matcher:
         nearest = np.argpartition(d, top - 1, axis=1)[:, :top]
         votes = Counter(int(s) - (a0 + int(c)) for s, row in zip(samples, nearest) for c in row)
         offsets = {o for o, _ in votes.most_common(_OFFSETS_PER_UNIT)} | {prior, run.start - a0}
-        return [c for c in (self._candidate(run, unit, o, prior, coarse=True) for o in offsets)
-                if c is not None]
+        return [c for c in (self._candidate(run, unit, o, prior, coarse=True)
+                            for o in sorted(offsets)) if c is not None]
 
     def _candidate(self, run: Span, unit: Unit, offset: int, prior: int,
                    coarse: bool) -> _Candidate | None:
@@ -185,7 +185,7 @@ class Matcher:
     def _exact_offset(self, run: Span, unit: Unit, offset: int, prior: int) -> int:
         """The coarse winner's neighbourhood on fine structure: the exact frame."""
         best: _Candidate | None = None
-        for o in {*range(offset - _REFINE, offset + _REFINE + 1), prior}:
+        for o in sorted({*range(offset - _REFINE, offset + _REFINE + 1), prior}):
             candidate = self._candidate(run, unit, o, prior, coarse=False)
             if candidate is not None and (best is None or _better(candidate, best)):
                 best = candidate
