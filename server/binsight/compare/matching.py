@@ -89,6 +89,7 @@ class Matcher:
         # Three frames per A unit for the quick nearest-units filter.
         self._keys = np.array([[u.span.start, (u.span.start + u.span.end) // 2, u.span.end - 1]
                                for u in units_a], dtype=int).reshape(-1, 3)
+        self._claimed: np.ndarray | None = None  # A frames leftovers may not match again
 
     def pieces(self) -> list[Piece]:
         """Rounds of lookup then extension: each B unit is looked up, the matches are extended,
@@ -100,6 +101,7 @@ class Matcher:
         found: list[Piece] = []
         tried: set[Span] = set()
         pending = [u.span for u in self.units_b]
+        self._claimed = None
         while pending:
             tried.update(pending)
             new = []
@@ -114,6 +116,10 @@ class Matcher:
                       for p in sorted(new, key=lambda p: -p.length)]
             pending = [run for unit in self.units_b for run in _free_runs(unit.span, covered_b)
                        if len(run) >= self.config.min_match_frames and run not in tried]
+            # A leftover is the rest of a shot B has more of, or a shot continuing past a cut
+            # in A: it shows A frames nothing holds yet. Matching it to placed A frames would
+            # read the unseen head of a pan as a repeat of the pan a few frames on.
+            self._claimed = covered_a
         return _merged(found)
 
     def _best(self, run: Span, prior: int) -> Piece | None:
@@ -176,6 +182,8 @@ class Matcher:
         b = np.unique(np.linspace(start, end - 1, min(_SCORED_FRAMES[coarse], end - start))
                       .round().astype(int))
         a = b - offset
+        if self._claimed is not None and self._claimed[a].mean() > 0.5:
+            return 1.0, 0
         both_flat = self.a.flat[a] & self.b.flat[b]
         if (~both_flat).sum() < min(self.config.min_match_frames, len(b)):
             return 1.0, 0
