@@ -290,7 +290,7 @@ def _real_pool_at(width: int, height: int) -> list[cv.Shot]:
 
 
 def _print(rows: list[tuple[Pair, Score, Score]]) -> None:
-    header = (f"{'pair':<44} {'true':>4} | {'Binsight: found':>15} {'missed':>6} {'false':>5} "
+    header = (f"{'pair':<48} {'true':>4} | {'Binsight: found':>15} {'missed':>6} {'false':>5} "
               f"{'s/pair':>6} | {'SAGE: flagged':>13} {'false':>5} {'missed':>6} {'s/pair':>6}")
     print(header)
     print("-" * len(header))
@@ -299,14 +299,14 @@ def _print(rows: list[tuple[Pair, Score, Score]]) -> None:
         if pair.group != group:
             group = pair.group
         label = f"{pair.group}: {pair.name}"
-        print(f"{label:<44} {len(pair.truth):>4} | {ours.found:>15} {ours.missed:>6} "
+        print(f"{label:<48} {len(pair.truth):>4} | {ours.found:>15} {ours.missed:>6} "
               f"{ours.false:>5} {ours.seconds:>6.2f} | {theirs.flagged:>13} {theirs.false:>5} "
               f"{theirs.missed:>6} {theirs.seconds:>6.2f}")
     print("-" * len(header))
     truth = sum(len(p.truth) for p, _, _ in rows)
     ours_time = sum(o.seconds for _, o, _ in rows)
     sage_time = sum(s.seconds for _, _, s in rows)
-    print(f"{'total (' + str(len(rows)) + ' pairs)':<44} {truth:>4} | "
+    print(f"{'total (' + str(len(rows)) + ' pairs)':<48} {truth:>4} | "
           f"{sum(o.found for _, o, _ in rows):>15} {sum(o.missed for _, o, _ in rows):>6} "
           f"{sum(o.false for _, o, _ in rows):>5} {ours_time:>6.2f} | "
           f"{sum(s.flagged for _, _, s in rows):>13} {sum(s.false for _, _, s in rows):>5} "

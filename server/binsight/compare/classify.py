@@ -226,10 +226,11 @@ class Classifier:
             return  # nothing matched on that side: the file's own leader or tail
         a_frame = anchor.a if at_head else anchor.a_end - 1
         b_frame = anchor.b if at_head else anchor.b_end - 1
-        pair = (int(self.shot_of_a[a_frame]), int(self.shot_of_b[b_frame]))
-        if _NONE in pair:
-            pair = (_nearest_shot(self.shot_of_a, a_frame), _nearest_shot(self.shot_of_b, b_frame))
-        trim = trims[pair]
+        a_shot = _nearest_shot(self.shot_of_a, a_frame)
+        b_shot = _nearest_shot(self.shot_of_b, b_frame)
+        if segment.shot != _NONE:  # the segment's own shot, the partner from the anchor
+            a_shot, b_shot = (segment.shot, b_shot) if removed else (a_shot, segment.shot)
+        trim = trims[(a_shot, b_shot)]
         n = len(segment.span)
         if at_head:
             trim.head_removed += n if removed else 0
