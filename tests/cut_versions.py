@@ -120,10 +120,18 @@ def warm_grade(image: np.ndarray) -> np.ndarray:
     return np.clip(graded, 0, 255).astype(np.uint8)
 
 
-def graded(cut: Sequence[Shot], i: int, grade: Callable[[np.ndarray], np.ndarray] = warm_grade
-           ) -> Version:
-    new = [*cut[:i], [grade(f) for f in cut[i]], *cut[i + 1:]]
-    return Version("graded", tuple(new), (TrueChange("changed", _span(cut, i), _span(new, i)),))
+def _altered(cut: Sequence[Shot], i: int, change: Callable[[np.ndarray], np.ndarray],
+             name: str) -> Version:
+    new = [*cut[:i], [change(f) for f in cut[i]], *cut[i + 1:]]
+    return Version(name, tuple(new), (TrueChange("changed", _span(cut, i), _span(new, i)),))
+
+
+def graded(cut: Sequence[Shot], i: int) -> Version:
+    return _altered(cut, i, warm_grade, "graded")
+
+
+def reframed(cut: Sequence[Shot], i: int, crop: float = 0.1) -> Version:
+    return _altered(cut, i, lambda image: push_in(image, crop), "reframed")
 
 
 def trimmed_head(cut: Sequence[Shot], i: int, frames: int) -> Version:

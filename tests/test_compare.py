@@ -109,6 +109,19 @@ def test_a_grade_is_changed_and_nearer_than_a_replacement(footage, kind: str) ->
     assert grade.distance < 0.1 < 0.5 < replacement.distance
 
 
+# A 1.25x push-in on the shared clips; 1.11x on generated noise texture, which has no
+# large-scale structure to survive a stronger zoom (at 1.25x it reads as a replacement).
+@pytest.mark.parametrize("kind, crop", [("real", 0.1), ("generated", 0.05)])
+def test_a_reframe_is_changed_by_structure(tmp_path: Path, footage, kind: str,
+                                           crop: float) -> None:
+    f = footage(kind)
+    version = cv.reframed(f.cut, 4, crop)
+    (reframe,) = compare(f.a, _analysed(tmp_path / "reframe.mp4", version.frames(), 23)).differences
+    assert (reframe.kind, _range(reframe.a), _range(reframe.b)) == (
+        Kind.CHANGED, cv._span(f.cut, 4), cv._span(f.cut, 4))
+    assert float(reframe.note.split()[1][:-1]) > CompareConfig().changed_structure
+
+
 def test_a_re_encode_is_listed_unchanged_shot_by_shot(footage) -> None:
     f = footage("generated")
     c = compare(f.a, f.b("re-encode"))

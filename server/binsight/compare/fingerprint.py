@@ -11,9 +11,10 @@ that answer different questions (see :class:`Signatures`):
 * colour — has the same picture been altered? Mean absolute difference of coarse luma and
   chroma means: a grade moves it, structure does not.
 
-Flat frames (black, white, a blank slate) have no structure to normalise: two flat frames are
-structurally identical and a flat frame is maximally far from a detailed one, which is what lets
-an alignment run through black gaps and stop at the first frame of a new shot.
+Flat frames (black, white, a blank slate) have no structure to normalise: they are compared by
+brightness and contrast instead, so black matches black (and the first dim frames of a fade)
+while a detailed frame is far from both, which is what lets an alignment run through black
+gaps and stop at the first frame of a new shot.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class Signatures:
     ``fine`` (16x12) and ``coarse`` (8x6) are unit-norm, mean-removed luma vectors (zero for flat
     frames). Coarse structure decides whether two runs are the same footage: it shrugs off a
     reframe (a 15% push-in scores under 0.3 on the shared clips, different shots of one scene
-    above 0.7). Fine structure tells an exact frame offset and a reframe or re-render from a
+    above 0.8). Fine structure tells an exact frame offset and a reframe or re-render from a
     re-encode. ``colour`` is 4x3 luma and 4x3 chroma means: coarse enough that compression noise
     averages out (a crf 38 re-encode moves it under 0.004, a light grade 0.017 and up).
     ``level`` and ``contrast`` (luma mean and standard deviation) stand in for structure where a
