@@ -181,6 +181,15 @@ def test_a_long_take_falls_back_to_segments_and_still_locates_the_change(long_ta
     assert _listing(compare(a, b, config)) == expected
 
 
+def test_versions_at_two_rates_are_compared_with_a_warning(tmp_path: Path, footage) -> None:
+    f = footage("generated")
+    b = analyse(str(mf.encode(tmp_path / "pal.mp4", f.versions["re-encode"].frames(),
+                              fps=Fraction(25))))
+    c = compare(f.a, b)
+    assert c.differences == ()  # the same frames, labelled at another rate
+    assert len(c.warnings) == 1 and "A runs at 29.970 fps and B at 25.000 fps" in c.warnings[0]
+
+
 def test_start_timecode_of_each_file_is_used(tmp_path: Path, footage) -> None:
     f = footage("generated")
     frames = f.versions["inserted"].frames()
@@ -222,6 +231,7 @@ def test_json_lists_every_difference_with_both_ranges(several: Comparison) -> No
         assert d["a_timecode"] == [diff.a.tc_in, diff.a.tc_out]
     assert data["a"]["frame_rate"] == "30000/1001" and data["config"]["match_threshold"] == 0.4
     assert len(data["unchanged"]) == len(several.unchanged) > 0
+    assert data["warnings"] == []
 
 
 def test_json_writes_null_for_a_missing_side(footage) -> None:

@@ -25,4 +25,15 @@ def compare(a: CutAnalysis, b: CutAnalysis, config: CompareConfig = CompareConfi
     units_a, units_b = units(a, config), units(b, config)
     pieces = Matcher(sig_a, sig_b, units_a, units_b, config).pieces()
     differences, unchanged = Classifier(a, b, sig_a, sig_b, units_b, align(pieces), config).run()
-    return Comparison(a=a, b=b, config=config, differences=differences, unchanged=unchanged)
+    return Comparison(a=a, b=b, config=config, differences=differences, unchanged=unchanged,
+                      warnings=_warnings(a, b))
+
+
+def _warnings(a: CutAnalysis, b: CutAnalysis) -> tuple[str, ...]:
+    out = [f"A: {w}" for w in a.warnings] + [f"B: {w}" for w in b.warnings]
+    if a.frame_rate != b.frame_rate:
+        out.append(f"A runs at {float(a.frame_rate):.3f} fps and B at {float(b.frame_rate):.3f} "
+                   "fps: frames are lined up one to one, so footage retimed between them (pulldown, "
+                   "a conform to another rate) is reported as replaced; compare versions at one "
+                   "rate")
+    return tuple(out)

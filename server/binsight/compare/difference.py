@@ -83,3 +83,4 @@ class Comparison:
     config: CompareConfig
     differences: tuple[Difference, ...]  # in B order, deletions at the cut they left
     unchanged: tuple[Difference, ...]  # the matched runs that did not change, in B order
+    warnings: tuple[str, ...] = ()  # what may make the list incomplete (truncated file, rates)

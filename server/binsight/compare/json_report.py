@@ -46,4 +46,5 @@ def to_json(comparison: Comparison) -> str:
         "config": asdict(comparison.config),
         "differences": [difference_dict(d) for d in comparison.differences],
         "unchanged": [difference_dict(d) for d in comparison.unchanged],
+        "warnings": list(comparison.warnings),
     }, indent=2)
