@@ -89,7 +89,7 @@ def _listing(c: Comparison) -> list[tuple]:
 def test_every_true_difference_found_within_a_frame_and_nothing_else(footage, kind: str,
                                                                      edit: str) -> None:
     f = footage(kind)
-    assert [(s.start_frame, s.end_frame + 1) for s in f.a.shots] == [
+    assert [(s.start_frame, s.end_frame) for s in f.a.shots] == [
         cv._span(f.cut, i) for i in range(len(f.cut))]  # A's own shots are the truth's
     c = compare(f.a, f.b(edit))
     truth = f.versions[edit].truth

@@ -178,7 +178,7 @@ class JobManager:
             for seq, event in news:
                 last_seq = seq
                 yield event
-            if (state.terminal and not news) or not alive():
+            if state.terminal or not alive():  # a job's last event is published with its state
                 return
 
     def shutdown(self, timeout: float = 30.0) -> None:
@@ -204,12 +204,12 @@ class JobManager:
             self._cond.notify_all()
 
     def _finish(self, job: Job, state: JobState, message: str = "") -> None:
-        with self._cond:
+        with self._cond:  # state and last event together: a watcher that sees one sees both
             job.state = state
             job.finished_at = utcnow()
             if state is JobState.FAILED:
                 job.error = message
-        self._publish(job, stage="done", message=message or state)
+            self._publish(job, stage="done", message=message or state)
         log.info("job finished", extra={"job_id": job.job_id, "state": state, "shots": job.shots_found,
                                         "detail": message})
 

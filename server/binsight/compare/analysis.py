@@ -1,8 +1,7 @@
 """Analyse one version of a cut: one decode pass gives its shots and a fingerprint of every
 frame, kept as a :class:`CutAnalysis` that any number of comparisons (at any thresholds) reuse.
 
-The decode feeds shot detection's own per-frame analysis (:class:`FrameAnalyzer`, then
-:class:`BinsightDetector`, the same steps as ``detect_shots``) and the fingerprinter from the
+The decode of ``detect_shots`` feeds the fingerprinter too (an observer of each frame), from the
 same decoded frames, so a file is read once. Memory is the detector's scalars plus 288 bytes of
 fingerprint a frame (about 26 MB for an hour at 25 fps); no picture is held.
 """
@@ -20,12 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from binsight.bins import SourceMedia
-from binsight.errors import Cancelled, InvalidInput
+from binsight.errors import InvalidInput
 from binsight.exporters.timecode import frames_to_timecode, media_start_frames, nle_rate
 from binsight.media.probe import probe
-from binsight.media.shots import BinsightDetector, DetectorConfig, FrameAnalyzer
+from binsight.media.shots import detect_shots
+from binsight.media.types import DetectorConfig
 from binsight.media.types import MediaInfo, Shot
-from binsight.media.video import VideoStream
 
 from .config import CompareConfig
 from .fingerprint import Fingerprinter
@@ -157,26 +156,15 @@ def analyse(path: str, config: CompareConfig = CompareConfig(),
     """
     info = probe(path)
     stat = os.stat(path)
-    stream = VideoStream(path, info, fast=True)
-    analyzer = FrameAnalyzer(config.detector)
     fingerprints = Fingerprinter(info.rotation)
-    report_every = max(1, int(info.frame_rate))
-    for decoded in stream:
-        analyzer.add(decoded)
-        fingerprints.add(decoded)
-        if decoded.index % report_every == 0:
-            if cancelled is not None and cancelled():
-                raise Cancelled(f"analysis of {path} was cancelled")
-            if progress is not None:
-                progress(decoded.index + 1, info.frame_count)
-    stats = analyzer.stats()
-    if len(stats) == 0:
+    detection = detect_shots(path, info, config.detector,
+                             progress=(lambda done, total, _: progress(done, total)) if progress else None,
+                             cancelled=cancelled, observers=(fingerprints.add,))
+    stats = detection.frame_stats
+    if stats is None or len(stats) == 0:
         raise InvalidInput(f"{path}: no frame could be decoded; check the file plays")
-    shots, _, _ = BinsightDetector(config.detector).detect(stats)
-    if progress is not None:
-        progress(len(stats), max(info.frame_count, len(stats)))
     return _frozen(CutAnalysis(
-        path=path, info=info, shots=tuple(shots), time_s=stats.time_s,
+        path=path, info=info, shots=tuple(detection.shots), time_s=stats.time_s,
         sharpness=stats.sharpness.astype(np.float32), luma=fingerprints.luma(),
         chroma=fingerprints.chroma(), detector=config.detector, file_size=stat.st_size,
-        file_mtime_ns=stat.st_mtime_ns, warnings=(*info.warnings, *stream.warnings)))
+        file_mtime_ns=stat.st_mtime_ns, warnings=(*info.warnings, *detection.warnings)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from binsight.errors import InvalidInput
-from binsight.media.shots import DetectorConfig
+from binsight.media.types import DetectorConfig
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from binsight.exporters import one_line, reel_name
+from binsight.exporters.naming import one_line, reel_name
 from binsight.exporters.edl import RECORD_START, edl_reel
 from binsight.exporters.timecode import frames_to_timecode, media_start_frames, timecode_to_frames
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from binsight.media.shots import _shrink
+from binsight.media.shots import shrink
 from binsight.media.video import DecodedFrame
 
 LUMA_SHAPE = (12, 16)
@@ -72,7 +72,7 @@ def _thumbnail(plane: np.ndarray, shape: tuple[int, int], turns: int) -> np.ndar
         rows, cols = cols, rows
     # Cheap to a width of four cells (what shot detection does to its thumbnails), then an
     # area average onto the fixed grid, so every source aspect lands on the same cells.
-    small = cv2.resize(_shrink(plane, 4 * cols), (cols, rows), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(shrink(plane, 4 * cols), (cols, rows), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(np.rot90(small, turns)) if turns else small
 
 

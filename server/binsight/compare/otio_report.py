@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import opentimelineio as otio
 
-from binsight.exporters import file_url
+from binsight.exporters.naming import file_url
 from binsight.exporters.timecode import media_start_frames, time_range
 
 from .difference import Comparison

@@ -39,7 +39,7 @@ class Unit:
 def shot_spans(analysis: CutAnalysis) -> tuple[Span, ...]:
     """The file's shots as end-exclusive spans; the whole file when detection found none
     (all one blank or unbroken picture)."""
-    spans = tuple(Span(s.start_frame, s.end_frame + 1) for s in analysis.shots)
+    spans = tuple(Span(s.start_frame, s.end_frame) for s in analysis.shots)
     return spans or (Span(0, analysis.frame_count),)
 
 

@@ -18,7 +18,7 @@ import array
 import math
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -55,15 +55,15 @@ class FrameAnalyzer:
     def add(self, decoded: DecodedFrame) -> None:
         cfg = self.config
         y, u, v, full_range = decoded.planes()
-        y_sharp = _shrink(y, cfg.sharpness_width)
-        y_small = _shrink(y_sharp, cfg.analysis_width).astype(np.float32)
+        y_sharp = shrink(y, cfg.sharpness_width)
+        y_small = shrink(y_sharp, cfg.analysis_width).astype(np.float32)
         if not full_range:  # video range 16-235 -> display 0-255
             y_small = np.clip((y_small - 16.0) * (255.0 / 219.0), 0.0, 255.0)
         chroma_width = self._chroma_width
         self._y_shape = y_small.shape
         feature = np.concatenate((y_small.ravel(),
-                                  _shrink(u, chroma_width).ravel().astype(np.float32),
-                                  _shrink(v, chroma_width).ravel().astype(np.float32)))
+                                  shrink(u, chroma_width).ravel().astype(np.float32),
+                                  shrink(v, chroma_width).ravel().astype(np.float32)))
         ring = self._ring
         # Changes are mean absolute differences; cv2.norm is several times faster than numpy on
         # vectors this small.
@@ -144,7 +144,7 @@ def _translate(image: np.ndarray, dx: float, dy: float) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def _shrink(plane: np.ndarray, width: int) -> np.ndarray:
+def shrink(plane: np.ndarray, width: int) -> np.ndarray:
     """Downscale to ``width`` cheaply: bilinear to twice the target (reads ~4 source pixels per
     output instead of all of them, most of the cost of an area resize of a 1080p or 4K plane),
     then an area average to the target. Measured on a fine-textured 1080p pan this keeps the
@@ -361,13 +361,16 @@ def _overlaps(a: Boundary, b: Boundary) -> bool:
 
 def detect_shots(path: str, info: MediaInfo, config: DetectorConfig | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> Detection:
+                 cancelled: Callable[[], bool] | None = None,
+                 observers: Sequence[Callable[[DecodedFrame], None]] = ()) -> Detection:
     """Find the content shots of ``path`` (probed as ``info``) in one streaming decode pass.
 
     ``progress(frames_done, frames_total, shots_found)`` is called once per second of footage;
     ``shots_found`` counts hard-cut candidates so far (an estimate while decoding, since fades
     and dissolves are only resolved at the end) and is exact in the final call. ``cancelled`` is
     polled at the same rate; Cancelled is raised within a second of footage of it turning true.
+    ``observers`` are handed every decoded frame after the analyzer, so another per-frame
+    analysis (the version-compare fingerprints) shares this decode pass.
     """
     config = config or DetectorConfig()
     stream = VideoStream(path, info, fast=True)
@@ -376,6 +379,8 @@ def detect_shots(path: str, info: MediaInfo, config: DetectorConfig | None = Non
     report_every = max(1, int(info.frame_rate))  # about once a second of footage
     for decoded in stream:
         analyzer.add(decoded)
+        for observe in observers:
+            observe(decoded)
         if decoded.index % report_every == 0:
             if cancelled is not None and cancelled():
                 raise Cancelled(f"shot detection of {path} was cancelled")
