@@ -22,6 +22,8 @@ def test_hamilton_same_person_across_setups(start_server) -> None:
     characters = {c.character_id: c for c in client.list_characters()}
     (lead,) = him
     assert characters[lead].shot_count >= 2 and characters[lead].sample_face_id
+    crop = client.face_image(characters[lead].sample_face_id)  # what the people views show
+    assert crop.data[:2] == b"\xff\xd8" and (crop.width, crop.height) == (128, 128)
 
     # the editor names him; a re-run of character grouping keeps the name
     client.rename_character(lead, "Lin-Manuel Miranda")

@@ -125,6 +125,11 @@ class Client:
         request = ingest_pb2.KeyframeImageRequest(keyframe_id=keyframe_id, thumbnail=thumbnail)
         return t.from_message(t.Image, self._call(self._ingest.GetKeyframeImage, request, timeout))
 
+    def face_image(self, face_id: str, timeout: Optional[float] = None) -> t.Image:
+        """A small square JPEG of one detected face."""
+        request = ingest_pb2.FaceImageRequest(face_id=face_id)
+        return t.from_message(t.Image, self._call(self._ingest.GetFaceImage, request, timeout))
+
     def reembed(self, timeout: Optional[float] = None) -> t.Job:
         return t.from_message(t.Job, self._call(self._ingest.Reembed, common_pb2.Empty(), timeout))
 

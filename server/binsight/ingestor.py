@@ -267,12 +267,33 @@ class Ingestor:
 
     def _face_records(self, faces: Sequence[DetectedFace], sample: FrameSample, shot_id: str,
                       media_id: str) -> list[FaceRecord]:
-        return [FaceRecord(f"{shot_id}-f{sample.frame}-{n}", shot_id, media_id, sample.frame, sample.time_s,
-                           tuple(float(v) for v in face.box),
-                           tuple(float(v) for v in np.asarray(face.landmarks, np.float32).reshape(-1)),
-                           float(face.det_score), float(face.sharpness), float(face.size_px),
-                           self.models.face_model_id, np.asarray(face.vector, np.float32))
-                for n, face in enumerate(faces)]
+        records = []
+        for n, face in enumerate(faces):
+            face_id = f"{shot_id}-f{sample.frame}-{n}"
+            crop = self.media_cache / media_id / f"{face_id}.jpg"
+            _write_jpeg(crop, face_crop(sample.image, face.box), 85)
+            records.append(FaceRecord(
+                face_id, shot_id, media_id, sample.frame, sample.time_s, tuple(float(v) for v in face.box),
+                tuple(float(v) for v in np.asarray(face.landmarks, np.float32).reshape(-1)),
+                float(face.det_score), float(face.sharpness), float(face.size_px), self.models.face_model_id,
+                str(crop.relative_to(self.media_cache)), np.asarray(face.vector, np.float32)))
+        return records
+
+
+FACE_CROP_PX = 128
+
+
+def face_crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """The face with half its size of margin each side, square, ``FACE_CROP_PX`` wide: what a
+    people view shows (a tight box crops the chin and hair an editor recognises a person by)."""
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * 2.0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    h, w = image.shape[:2]
+    left, top = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    right, bottom = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+    patch = image[top:max(bottom, top + 1), left:max(right, left + 1)]
+    return cv2.resize(patch, (FACE_CROP_PX, FACE_CROP_PX), interpolation=cv2.INTER_AREA)
 
 
 def _write_jpeg(path: Path, image: np.ndarray, quality: int) -> None:

@@ -36,7 +36,7 @@ def _v1_to_v2(tables: dict[str, list[Row]]) -> dict[str, list[Row]]:
         "meta": [{"key": "schema_version", "value": "2"}],
         "media": tables.get("media", []),
         "keyframes": tables.get("keyframes", []),
-        "faces": tables.get("faces", []),
+        "faces": [{**f, "crop_path": ""} for f in tables.get("faces", [])],
         "adapters": tables.get("adapters", []),
         "face_assignments": tables.get("face_assignments", []),
         "shots": [{**{k: v for k, v in s.items() if k != "idx"}, "index": s["idx"]} for s in tables.get("shots", [])],

@@ -156,6 +156,7 @@ class FaceRecord:
     sharpness: float
     size_px: float
     model_id: str
+    crop_path: str  # a small JPEG of the face (relative to the keyframe folder), for people views
     vector: np.ndarray = field(default_factory=_vector, compare=False)
 
 

@@ -151,6 +151,12 @@ class KeyframeImageRequest(_message.Message):
     thumbnail: bool
     def __init__(self, keyframe_id: _Optional[str] = ..., thumbnail: _Optional[bool] = ...) -> None: ...
 
+class FaceImageRequest(_message.Message):
+    __slots__ = ("face_id",)
+    FACE_ID_FIELD_NUMBER: _ClassVar[int]
+    face_id: str
+    def __init__(self, face_id: _Optional[str] = ...) -> None: ...
+
 class Image(_message.Message):
     __slots__ = ("data", "mime_type", "width", "height")
     DATA_FIELD_NUMBER: _ClassVar[int]

@@ -80,6 +80,11 @@ class IngestServiceStub:
                 request_serializer=binsight_dot_v1_dot_ingest__pb2.KeyframeImageRequest.SerializeToString,
                 response_deserializer=binsight_dot_v1_dot_ingest__pb2.Image.FromString,
                 _registered_method=True)
+        self.GetFaceImage = channel.unary_unary(
+                '/binsight.v1.IngestService/GetFaceImage',
+                request_serializer=binsight_dot_v1_dot_ingest__pb2.FaceImageRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_ingest__pb2.Image.FromString,
+                _registered_method=True)
         self.Reembed = channel.unary_unary(
                 '/binsight.v1.IngestService/Reembed',
                 request_serializer=binsight_dot_v1_dot_common__pb2.Empty.SerializeToString,
@@ -146,6 +151,13 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFaceImage(self, request, context):
+        """A small square JPEG of one detected face (people views).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Reembed(self, request, context):
         """Re-embeds every stored keyframe (and face) with the models now active; a job like ingest.
         """
@@ -199,6 +211,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
             'GetKeyframeImage': grpc.unary_unary_rpc_method_handler(
                     servicer.GetKeyframeImage,
                     request_deserializer=binsight_dot_v1_dot_ingest__pb2.KeyframeImageRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_ingest__pb2.Image.SerializeToString,
+            ),
+            'GetFaceImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFaceImage,
+                    request_deserializer=binsight_dot_v1_dot_ingest__pb2.FaceImageRequest.FromString,
                     response_serializer=binsight_dot_v1_dot_ingest__pb2.Image.SerializeToString,
             ),
             'Reembed': grpc.unary_unary_rpc_method_handler(
@@ -449,6 +466,33 @@ class IngestService:
             target,
             '/binsight.v1.IngestService/GetKeyframeImage',
             binsight_dot_v1_dot_ingest__pb2.KeyframeImageRequest.SerializeToString,
+            binsight_dot_v1_dot_ingest__pb2.Image.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFaceImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binsight.v1.IngestService/GetFaceImage',
+            binsight_dot_v1_dot_ingest__pb2.FaceImageRequest.SerializeToString,
             binsight_dot_v1_dot_ingest__pb2.Image.FromString,
             options,
             channel_credentials,

@@ -28,6 +28,7 @@ from ..models.select import ActiveModels
 from ..records import MediaRecord
 from ..scene_index import SceneIndex
 from ..store import Store
+from ..validate import shown
 from .views import ProjectView, ShotView
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,21 @@ class IngestService:
     def keyframe_image(self, keyframe_id: str, thumbnail: bool) -> ImageView:
         keyframe = self.catalog.snapshot().keyframes.get(keyframe_id)
         if keyframe is None:
-            raise NotFound(f"no keyframe with id {keyframe_id!r}")
-        path = self.media_cache / (keyframe.thumb_path if thumbnail else keyframe.image_path)
+            raise NotFound(f"no keyframe with id {shown(keyframe_id)}")
+        return self._jpeg(keyframe.thumb_path if thumbnail else keyframe.image_path, f"keyframe {keyframe_id}")
+
+    def face_image(self, face_id: str) -> ImageView:
+        face = self.catalog.snapshot().faces.get(face_id)
+        if face is None:
+            raise NotFound(f"no face with id {shown(face_id)}")
+        if not face.crop_path:
+            raise NotFound(f"face {face_id} was ingested before face crops were kept: re-ingest its file")
+        return self._jpeg(face.crop_path, f"face {face_id}")
+
+    def _jpeg(self, relative: str, what: str) -> ImageView:
+        path = self.media_cache / relative
         if not path.is_file():
-            raise NotFound(f"the image of keyframe {keyframe_id} is missing from the data dir (re-ingest its file)")
+            raise NotFound(f"the image of {what} is missing from the data dir (re-ingest its file)")
         data = path.read_bytes()
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         return ImageView(data, "image/jpeg", image.shape[1], image.shape[0])

@@ -101,6 +101,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         return to_message(ingest_pb2.Image, self.service.keyframe_image(request.keyframe_id, request.thumbnail))
 
     @_rpc
+    def GetFaceImage(self, request, context):
+        return to_message(ingest_pb2.Image, self.service.face_image(request.face_id))
+
+    @_rpc
     def Reembed(self, request, context):
         return to_message(ingest_pb2.Job, self.service.start_reembed())
 
