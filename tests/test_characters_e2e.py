@@ -33,3 +33,43 @@ def test_hamilton_same_person_across_setups(start_server) -> None:
     sub_bins = [child for cluster in tree.clusters for child in cluster.children]
     assert any(lead in child.character_ids and "Lin-Manuel Miranda" in child.name for child in sub_bins) or \
         tree.noise.shot_count > 0
+
+
+def test_a_person_has_a_bin_of_their_own_in_the_tree_and_every_export(start_server, tmp_path) -> None:
+    """Lin-Manuel Miranda is in shots 0 and 2 (different setups): one people bin holds both,
+    not the pianist's shot 1, and every format carries it, read back by independent readers."""
+    import json
+
+    import opentimelineio as otio
+    import pycmx
+    from lxml import etree
+
+    _, client = start_server()
+    client.ingest([str(shared_media("short_hamilton_clip.mp4"))])
+    client.recluster()
+    shots = client.list_shots()
+    tree = client.list_clusters()
+    (lead,) = set(shots[0].character_ids) & set(shots[2].character_ids)
+    people = {p.cluster_id: p for p in tree.people}
+    assert {s.shot_id for s in people[lead].shots} >= {shots[0].shot_id, shots[2].shot_id}
+    assert shots[1].shot_id not in {s.shot_id for s in people[lead].shots}
+    client.rename_character(lead, "Lin-Manuel Miranda")
+    client.recluster()
+    assert {p.cluster_id: p.name for p in client.list_clusters().people}[lead] == "Lin-Manuel Miranda"
+
+    out = tmp_path / "bins"
+    for fmt in ("bins_json", "otio", "xmeml", "fcpxml", "edl", "ale"):
+        client.export(fmt, out_dir=str(out), project="bins")
+    bins = json.loads((out / "bins.json").read_text())["bins"]
+    person = next(b for b in bins if b["kind"] == "character" and b["name"] == "Lin-Manuel Miranda")
+    assert {s["shot_id"] for s in person["shots"]} == {s.shot_id for s in people[lead].shots}
+    collection = otio.adapters.read_from_file(str(out / "bins.otio"))
+    assert "Lin-Manuel Miranda" in [c.name for c in collection]
+    xml = etree.parse(str(out / "bins.xml"))
+    assert "Lin-Manuel Miranda" in xml.xpath("/xmeml/project/children/bin/name/text()")
+    fcpxml = etree.parse(str(out / "bins.fcpxml"))
+    assert "Lin-Manuel Miranda" in fcpxml.xpath("//event/@name") + fcpxml.xpath("//keyword-collection/@name")
+    (edl,) = [p for p in out.glob("*.edl") if "Lin" in p.name]
+    assert len(list(pycmx.parse_cmx3600(edl.open()).events)) == len(people[lead].shots)
+    (ale,) = [p for p in out.glob("*.ale") if "Lin" in p.name]
+    assert "Lin-Manuel Miranda" in ale.read_text()

@@ -118,6 +118,7 @@ class ClusterTree:
     clusters: List[Cluster] = field(default_factory=list)
     noise: Optional[Cluster] = None
     scene_model_id: str = ""
+    people: List[Cluster] = field(default_factory=list)  # project-wide people bins
 
 
 @dataclass

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as binsight_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62insight/v1/clusters.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\",\n\x13ListClustersRequest\x12\x15\n\rinclude_shots\x18\x01 \x01(\x08\"r\n\x0b\x43lusterTree\x12&\n\x08\x63lusters\x18\x01 \x03(\x0b\x32\x14.binsight.v1.Cluster\x12#\n\x05noise\x18\x02 \x01(\x0b\x32\x14.binsight.v1.Cluster\x12\x16\n\x0escene_model_id\x18\x03 \x01(\t\";\n\x0e\x43lusterRequest\x12\x12\n\ncluster_id\x18\x01 \x01(\t\x12\x15\n\rinclude_shots\x18\x02 \x01(\x08\"!\n\nClusterIds\x12\x13\n\x0b\x63luster_ids\x18\x01 \x03(\t\"\'\n\x10ReclusterRequest\x12\x13\n\x0buse_adapter\x18\x01 \x01(\x08\"\xf4\x01\n\x0fReclusterReport\x12\x13\n\x0bshots_total\x18\x01 \x01(\x05\x12\x13\n\x0bshots_moved\x18\x02 \x01(\x05\x12\x17\n\x0f\x63lusters_before\x18\x03 \x01(\x05\x12\x16\n\x0e\x63lusters_after\x18\x04 \x01(\x05\x12\x18\n\x10\x63lusters_created\x18\x05 \x01(\x05\x12\x17\n\x0f\x63lusters_merged\x18\x06 \x01(\x05\x12\x14\n\x0cnoise_before\x18\x07 \x01(\x05\x12\x13\n\x0bnoise_after\x18\x08 \x01(\x05\x12\x17\n\x0f\x61\x64\x61pter_version\x18\t \x01(\t\x12\x0f\n\x07seconds\x18\n \x01(\x01\"D\n\x16ListCharactersResponse\x12*\n\ncharacters\x18\x01 \x03(\x0b\x32\x16.binsight.v1.Character\"#\n\x12ReviewQueueRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"=\n\nReviewItem\x12\x1f\n\x04shot\x18\x01 \x01(\x0b\x32\x11.binsight.v1.Shot\x12\x0e\n\x06margin\x18\x02 \x01(\x02\"5\n\x0bReviewQueue\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.binsight.v1.ReviewItem2\xb8\x03\n\x0e\x43lusterService\x12J\n\x0cListClusters\x12 .binsight.v1.ListClustersRequest\x1a\x18.binsight.v1.ClusterTree\x12?\n\nGetCluster\x12\x1b.binsight.v1.ClusterRequest\x1a\x14.binsight.v1.Cluster\x12H\n\tRecluster\x12\x1d.binsight.v1.ReclusterRequest\x1a\x1c.binsight.v1.ReclusterReport\x12I\n\x0eListCharacters\x12\x12.binsight.v1.Empty\x1a#.binsight.v1.ListCharactersResponse\x12K\n\x0eGetReviewQueue\x12\x1f.binsight.v1.ReviewQueueRequest\x1a\x18.binsight.v1.ReviewQueue\x12\x37\n\x08MarkSeen\x12\x17.binsight.v1.ClusterIds\x1a\x12.binsight.v1.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62insight/v1/clusters.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\",\n\x13ListClustersRequest\x12\x15\n\rinclude_shots\x18\x01 \x01(\x08\"\x98\x01\n\x0b\x43lusterTree\x12&\n\x08\x63lusters\x18\x01 \x03(\x0b\x32\x14.binsight.v1.Cluster\x12#\n\x05noise\x18\x02 \x01(\x0b\x32\x14.binsight.v1.Cluster\x12\x16\n\x0escene_model_id\x18\x03 \x01(\t\x12$\n\x06people\x18\x04 \x03(\x0b\x32\x14.binsight.v1.Cluster\";\n\x0e\x43lusterRequest\x12\x12\n\ncluster_id\x18\x01 \x01(\t\x12\x15\n\rinclude_shots\x18\x02 \x01(\x08\"!\n\nClusterIds\x12\x13\n\x0b\x63luster_ids\x18\x01 \x03(\t\"\'\n\x10ReclusterRequest\x12\x13\n\x0buse_adapter\x18\x01 \x01(\x08\"\xf4\x01\n\x0fReclusterReport\x12\x13\n\x0bshots_total\x18\x01 \x01(\x05\x12\x13\n\x0bshots_moved\x18\x02 \x01(\x05\x12\x17\n\x0f\x63lusters_before\x18\x03 \x01(\x05\x12\x16\n\x0e\x63lusters_after\x18\x04 \x01(\x05\x12\x18\n\x10\x63lusters_created\x18\x05 \x01(\x05\x12\x17\n\x0f\x63lusters_merged\x18\x06 \x01(\x05\x12\x14\n\x0cnoise_before\x18\x07 \x01(\x05\x12\x13\n\x0bnoise_after\x18\x08 \x01(\x05\x12\x17\n\x0f\x61\x64\x61pter_version\x18\t \x01(\t\x12\x0f\n\x07seconds\x18\n \x01(\x01\"D\n\x16ListCharactersResponse\x12*\n\ncharacters\x18\x01 \x03(\x0b\x32\x16.binsight.v1.Character\"#\n\x12ReviewQueueRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"=\n\nReviewItem\x12\x1f\n\x04shot\x18\x01 \x01(\x0b\x32\x11.binsight.v1.Shot\x12\x0e\n\x06margin\x18\x02 \x01(\x02\"5\n\x0bReviewQueue\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.binsight.v1.ReviewItem2\xb8\x03\n\x0e\x43lusterService\x12J\n\x0cListClusters\x12 .binsight.v1.ListClustersRequest\x1a\x18.binsight.v1.ClusterTree\x12?\n\nGetCluster\x12\x1b.binsight.v1.ClusterRequest\x1a\x14.binsight.v1.Cluster\x12H\n\tRecluster\x12\x1d.binsight.v1.ReclusterRequest\x1a\x1c.binsight.v1.ReclusterReport\x12I\n\x0eListCharacters\x12\x12.binsight.v1.Empty\x1a#.binsight.v1.ListCharactersResponse\x12K\n\x0eGetReviewQueue\x12\x1f.binsight.v1.ReviewQueueRequest\x1a\x18.binsight.v1.ReviewQueue\x12\x37\n\x08MarkSeen\x12\x17.binsight.v1.ClusterIds\x1a\x12.binsight.v1.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,24 +34,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LISTCLUSTERSREQUEST']._serialized_start=69
   _globals['_LISTCLUSTERSREQUEST']._serialized_end=113
-  _globals['_CLUSTERTREE']._serialized_start=115
-  _globals['_CLUSTERTREE']._serialized_end=229
-  _globals['_CLUSTERREQUEST']._serialized_start=231
-  _globals['_CLUSTERREQUEST']._serialized_end=290
-  _globals['_CLUSTERIDS']._serialized_start=292
-  _globals['_CLUSTERIDS']._serialized_end=325
-  _globals['_RECLUSTERREQUEST']._serialized_start=327
-  _globals['_RECLUSTERREQUEST']._serialized_end=366
-  _globals['_RECLUSTERREPORT']._serialized_start=369
-  _globals['_RECLUSTERREPORT']._serialized_end=613
-  _globals['_LISTCHARACTERSRESPONSE']._serialized_start=615
-  _globals['_LISTCHARACTERSRESPONSE']._serialized_end=683
-  _globals['_REVIEWQUEUEREQUEST']._serialized_start=685
-  _globals['_REVIEWQUEUEREQUEST']._serialized_end=720
-  _globals['_REVIEWITEM']._serialized_start=722
-  _globals['_REVIEWITEM']._serialized_end=783
-  _globals['_REVIEWQUEUE']._serialized_start=785
-  _globals['_REVIEWQUEUE']._serialized_end=838
-  _globals['_CLUSTERSERVICE']._serialized_start=841
-  _globals['_CLUSTERSERVICE']._serialized_end=1281
+  _globals['_CLUSTERTREE']._serialized_start=116
+  _globals['_CLUSTERTREE']._serialized_end=268
+  _globals['_CLUSTERREQUEST']._serialized_start=270
+  _globals['_CLUSTERREQUEST']._serialized_end=329
+  _globals['_CLUSTERIDS']._serialized_start=331
+  _globals['_CLUSTERIDS']._serialized_end=364
+  _globals['_RECLUSTERREQUEST']._serialized_start=366
+  _globals['_RECLUSTERREQUEST']._serialized_end=405
+  _globals['_RECLUSTERREPORT']._serialized_start=408
+  _globals['_RECLUSTERREPORT']._serialized_end=652
+  _globals['_LISTCHARACTERSRESPONSE']._serialized_start=654
+  _globals['_LISTCHARACTERSRESPONSE']._serialized_end=722
+  _globals['_REVIEWQUEUEREQUEST']._serialized_start=724
+  _globals['_REVIEWQUEUEREQUEST']._serialized_end=759
+  _globals['_REVIEWITEM']._serialized_start=761
+  _globals['_REVIEWITEM']._serialized_end=822
+  _globals['_REVIEWQUEUE']._serialized_start=824
+  _globals['_REVIEWQUEUE']._serialized_end=877
+  _globals['_CLUSTERSERVICE']._serialized_start=880
+  _globals['_CLUSTERSERVICE']._serialized_end=1320
 # @@protoc_insertion_point(module_scope)

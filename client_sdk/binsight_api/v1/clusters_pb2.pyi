@@ -14,14 +14,16 @@ class ListClustersRequest(_message.Message):
     def __init__(self, include_shots: _Optional[bool] = ...) -> None: ...
 
 class ClusterTree(_message.Message):
-    __slots__ = ("clusters", "noise", "scene_model_id")
+    __slots__ = ("clusters", "noise", "scene_model_id", "people")
     CLUSTERS_FIELD_NUMBER: _ClassVar[int]
     NOISE_FIELD_NUMBER: _ClassVar[int]
     SCENE_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    PEOPLE_FIELD_NUMBER: _ClassVar[int]
     clusters: _containers.RepeatedCompositeFieldContainer[_common_pb2.Cluster]
     noise: _common_pb2.Cluster
     scene_model_id: str
-    def __init__(self, clusters: _Optional[_Iterable[_Union[_common_pb2.Cluster, _Mapping]]] = ..., noise: _Optional[_Union[_common_pb2.Cluster, _Mapping]] = ..., scene_model_id: _Optional[str] = ...) -> None: ...
+    people: _containers.RepeatedCompositeFieldContainer[_common_pb2.Cluster]
+    def __init__(self, clusters: _Optional[_Iterable[_Union[_common_pb2.Cluster, _Mapping]]] = ..., noise: _Optional[_Union[_common_pb2.Cluster, _Mapping]] = ..., scene_model_id: _Optional[str] = ..., people: _Optional[_Iterable[_Union[_common_pb2.Cluster, _Mapping]]] = ...) -> None: ...
 
 class ClusterRequest(_message.Message):
     __slots__ = ("cluster_id", "include_shots")

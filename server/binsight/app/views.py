@@ -85,6 +85,7 @@ class ClusterTreeView:
     clusters: tuple[ClusterView, ...]
     noise: ClusterView
     scene_model_id: str
+    people: tuple[ClusterView, ...] = ()  # project-wide people bins
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,15 @@ class ProjectView:
     # -- the bin tree -----------------------------------------------------------------------------
     def tree(self, include_shots: bool = True) -> ClusterTreeView:
         clusters = tuple(self.scene_bin(c.cluster_id, include_shots) for c in self.index.live_clusters())
-        return ClusterTreeView(clusters, self.noise_bin(include_shots), self.index.model_id)
+        return ClusterTreeView(clusters, self.noise_bin(include_shots), self.index.model_id,
+                               tuple(self.people_bin(p, include_shots) for p in self.people()))
+
+    def people_bin(self, person: "Person", include_shots: bool = True) -> ClusterView:
+        return ClusterView(cluster_id=person.character_id, kind=BinKind.CHARACTER, name=person.name,
+                           named=self.characters.characters[person.character_id].named,
+                           shot_count=len(person.shot_ids),
+                           shots=tuple(self.shots(person.shot_ids)) if include_shots else (),
+                           character_ids=(person.character_id,))
 
     def members(self, cluster_id: str | None) -> list[str]:
         """A bin's committed shots, by file then position."""

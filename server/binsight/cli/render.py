@@ -23,6 +23,10 @@ def tree(clusters: t.ClusterTree) -> None:
             print(f"  {shot_line(shot)}")
         for child in cluster.children:
             print(f"  └ {child.name}: {child.shot_count} shots")
+    for person in clusters.people:
+        print(f"{person.name}  ({person.shot_count} shots, person)  [{person.cluster_id}]")
+        for shot in person.shots:
+            print(f"  {shot_line(shot)}")
     noise = clusters.noise
     if noise is not None:
         print(f"Noise  ({noise.shot_count} shots)")
