@@ -73,6 +73,11 @@ class Config:
     workers: int = 8  # gRPC worker threads for unary calls
     log_level: str = "INFO"
     log_format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
+    tls_cert: Path | None = None  # server certificate (PEM); with tls_key, required off loopback
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # set: clients must present a certificate signed by it
+    require_token: bool = False  # tokens even on loopback (always required off loopback)
+    export_root: Path | None = None  # where the server may write exports; default <data_dir>/exports
     clusters: ClusterSettings = field(default_factory=ClusterSettings)
     faces: FaceSettings = field(default_factory=FaceSettings)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
@@ -85,6 +90,10 @@ class Config:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "db"
+
+    @property
+    def exports_path(self) -> Path:
+        return self.export_root or self.data_dir / "exports"
 
     @property
     def media_cache(self) -> Path:

@@ -44,3 +44,15 @@ class Unsupported(BinsightError):
     """The server does not offer this yet."""
 
     kind = "unimplemented"
+
+
+class PermissionDenied(BinsightError):
+    """The caller may not do this (outside the media roots, a read-only token)."""
+
+    kind = "permission_denied"
+
+
+class Unauthenticated(BinsightError):
+    """The call needs a valid token."""
+
+    kind = "unauthenticated"

@@ -120,7 +120,8 @@ class JobManager:
         self._contexts: dict[str, JobContext] = {}
         self._events: dict[str, collections.deque[tuple[int, Event]]] = {}
         self._seq = itertools.count(1)
-        self._cond = threading.Condition()
+        self._lock = threading.RLock()
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
         self._queue: queue.Queue[tuple[Job, Work] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="binsight-jobs", daemon=True)
         self._worker.start()
@@ -129,7 +130,7 @@ class JobManager:
     def submit(self, kind: str, paths: list[str], files: list[str], work: Work, **info: str) -> Job:
         job = Job(job_id=uuid.uuid4().hex[:12], kind=kind, paths=list(paths),
                   files=[FileOutcome(path=f) for f in files], **info)
-        with self._cond:
+        with self._lock:
             self._jobs[job.job_id] = job
             self._events[job.job_id] = collections.deque(maxlen=self._HISTORY)
             self._contexts[job.job_id] = JobContext(self, job)
@@ -139,19 +140,19 @@ class JobManager:
         return self.get(job.job_id)
 
     def get(self, job_id: str) -> Job:
-        with self._cond:
+        with self._lock:
             job = self._jobs.get(job_id)
             if job is None:
                 raise NotFound(f"no job with id {job_id!r}")
             return replace(job, files=[replace(f, warnings=list(f.warnings)) for f in job.files])
 
     def list(self) -> list[Job]:
-        with self._cond:
+        with self._lock:
             ids = list(self._jobs)
         return [self.get(i) for i in ids]
 
     def cancel(self, job_id: str) -> Job:
-        with self._cond:
+        with self._lock:
             if job_id not in self._jobs:
                 raise NotFound(f"no job with id {job_id!r}")
             job = self._jobs[job_id]
@@ -161,30 +162,56 @@ class JobManager:
                     self._finish(job, JobState.CANCELLED, "cancelled before it started")
         return self.get(job_id)
 
+    def since(self, job_id: str, after: int) -> tuple[list[tuple[int, Event]], JobState]:
+        """Events after sequence number ``after`` (0: the job's latest event first, as its current
+        state) and the job's state, without waiting. A job's last event is published together
+        with its terminal state, so a reader that sees the state has the event too."""
+        with self._lock:
+            if job_id not in self._jobs:
+                raise NotFound(f"no job with id {job_id!r}")
+            job_log = self._events[job_id]
+            state = self._jobs[job_id].state
+            if after == 0 and job_log:
+                seq, latest = job_log[-1]
+                return [(seq, replace(latest, state=state))], state
+            return [(s, e) for s, e in job_log if s > after], state
+
+    def subscribe(self, job_id: str, notify: Callable[[], None]) -> Callable[[], None]:
+        """Call ``notify`` (from the publishing thread: keep it short) whenever the job has news;
+        returns the function that unsubscribes. Streams wait on this instead of a thread each."""
+        with self._lock:
+            self._listeners.setdefault(job_id, []).append(notify)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                listeners = self._listeners.get(job_id, [])
+                if notify in listeners:
+                    listeners.remove(notify)
+        return unsubscribe
+
     def watch(self, job_id: str, alive: Callable[[], bool] = lambda: True) -> Iterator[Event]:
-        """Yield the job's current state, then its events until it ends (or ``alive`` turns false)."""
-        job = self.get(job_id)
-        last_seq = 0
-        with self._cond:
-            log_ = self._events[job_id]
-            if log_:
-                last_seq, latest = log_[-1]
-                yield replace(latest, state=job.state)
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._has_news(job_id, last_seq) or not alive(), timeout=0.5)
-                news = [(s, e) for s, e in self._events[job_id] if s > last_seq]
-                state = self._jobs[job_id].state
-            for seq, event in news:
-                last_seq = seq
-                yield event
-            if state.terminal or not alive():  # a job's last event is published with its state
-                return
+        """Yield the job's current state, then its events until it ends (or ``alive`` turns
+        false). Blocks a thread: for in-process readers; the gRPC stream uses ``subscribe``."""
+        news = threading.Event()
+        unsubscribe = self.subscribe(job_id, news.set)
+        try:
+            last = 0
+            while True:
+                events, state = self.since(job_id, last)
+                for seq, event in events:
+                    last = seq
+                    yield event
+                if state.terminal or not alive():
+                    return
+                news.wait(0.5)
+                news.clear()
+        finally:
+            unsubscribe()
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Cancel what is running, drop what is queued and wait for the worker to stop. A file
         being ingested is abandoned before its commit, so the store keeps only whole files."""
-        with self._cond:
+        with self._lock:
             for job_id, job in self._jobs.items():
                 if not job.state.terminal:
                     self._contexts[job_id].cancel_requested.set()
@@ -192,19 +219,16 @@ class JobManager:
         self._worker.join(timeout)
 
     # -- internals ---------------------------------------------------------------------------------
-    def _has_news(self, job_id: str, last_seq: int) -> bool:
-        log_ = self._events[job_id]
-        return bool(log_) and log_[-1][0] > last_seq
-
     def _publish(self, job: Job, **fields: object) -> None:
-        with self._cond:
+        with self._lock:
             event = Event(job_id=job.job_id, state=job.state, shots_found=job.shots_found,
                           files_done=job.files_done, files_total=len(job.files), **fields)  # type: ignore[arg-type]
             self._events[job.job_id].append((next(self._seq), event))
-            self._cond.notify_all()
+            for notify in self._listeners.get(job.job_id, ()):
+                notify()
 
     def _finish(self, job: Job, state: JobState, message: str = "") -> None:
-        with self._cond:  # state and last event together: a watcher that sees one sees both
+        with self._lock:  # state and last event together: a watcher that sees one sees both
             job.state = state
             job.finished_at = utcnow()
             if state is JobState.FAILED:
@@ -220,7 +244,7 @@ class JobManager:
                 return
             job, work = item
             context = self._contexts[job.job_id]
-            with self._cond:
+            with self._lock:
                 if job.state is not JobState.QUEUED:
                     continue
                 job.state = JobState.RUNNING

@@ -8,6 +8,7 @@ progress bars rather than through them.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import sys
@@ -16,9 +17,14 @@ from typing import Literal
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("binsight_request_id", default="")
+"""The RPC or page request a log line belongs to (set by the service layer for each call)."""
+
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+    fields = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+    rid = request_id.get()
+    return {"request_id": rid, **fields} if rid else fields
 
 
 class JsonFormatter(logging.Formatter):

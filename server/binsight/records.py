@@ -293,8 +293,8 @@ class AdapterRecord:
 
 @dataclass(frozen=True, slots=True)
 class TokenRecord:
-    """An API token. Only a hash of the secret is stored; the name is the editor's name on
-    every correction made with it."""
+    """An API token (kept by ``access``, not in the database). Only a hash of the secret is
+    stored; the name is the editor's name on every correction made with it."""
 
     name: str
     scope: TokenScope
@@ -305,7 +305,8 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class MediaRootRecord:
-    """A folder the server may read footage from (symlinks resolved when it was added)."""
+    """A folder the server may read footage from (symlinks resolved when it was added; kept by
+    ``access``, not in the database)."""
 
     path: str
     added_at: str

@@ -319,18 +319,9 @@ class AdaptersTable(Table[r.AdapterRecord]):
     name, record, key = "adapters", r.AdapterRecord, "version"
 
 
-class TokensTable(Table[r.TokenRecord]):
-    name, record, key = "tokens", r.TokenRecord, "name"
-
-
-class MediaRootsTable(Table[r.MediaRootRecord]):
-    name, record, key = "media_roots", r.MediaRootRecord, "path"
-
-
 _TABLES: tuple[type[Table[Any]], ...] = (
     MetaTable, MediaTable, ShotsTable, KeyframesTable, FacesTable, AssignmentsTable, ClustersTable,
-    CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable,
-    TokensTable, MediaRootsTable)
+    CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable)
 
 
 class SchemaMismatch(Conflict):
@@ -360,8 +351,6 @@ class Store:
         self.feedback = FeedbackTable(self._db, self._lock)
         self.training = TrainingTable(self._db, self._lock)
         self.adapters = AdaptersTable(self._db, self._lock)
-        self.tokens = TokensTable(self._db, self._lock)
-        self.media_roots = MediaRootsTable(self._db, self._lock)
         self._remove_uncommitted()
 
     @property

@@ -22,7 +22,7 @@ from ..character_index import CharacterIndex
 from ..discovery import discover
 from ..errors import InvalidInput, NotFound
 from ..ingestor import Committed, Ingestor, Stage
-from ..jobs import Event, FileStatus, Job, JobContext, JobManager
+from ..jobs import Event, FileStatus, Job, JobContext, JobManager, JobState
 from ..media.probe import probe
 from ..models.select import ActiveModels
 from ..records import MediaRecord
@@ -109,6 +109,13 @@ class IngestService:
 
     def watch_job(self, job_id: str, alive: Callable[[], bool]) -> Iterator[Event]:
         return self.jobs.watch(job_id, alive)
+
+    def job_events(self, job_id: str, after: int) -> tuple[list[tuple[int, Event]], JobState]:
+        return self.jobs.since(job_id, after)
+
+    def subscribe_job(self, job_id: str, notify: Callable[[], None]) -> Callable[[], None]:
+        self.jobs.get(job_id)  # NotFound for an unknown job, before a stream opens
+        return self.jobs.subscribe(job_id, notify)
 
     def get_job(self, job_id: str) -> Job:
         return self.jobs.get(job_id)

@@ -4,8 +4,8 @@ gRPC statuses with the core's message, which is written for a person to act on."
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import inspect
 import logging
 from typing import Any, Callable
 
@@ -24,51 +24,68 @@ from ..app.ingest import IngestService
 from ..app.search import SearchService
 from ..app.system import SystemService
 from ..errors import BinsightError
+from .calls import Calls, actor
 from .convert import cluster_arg, message_of, status_for, to_message
 
 log = logging.getLogger(__name__)
 
 
 def _rpc(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Map core errors to statuses; log anything unexpected once, with the RPC's name."""
-
-    def fail(context: grpc.ServicerContext, exc: BaseException) -> None:
-        if isinstance(exc, BinsightError):
-            context.abort(status_for(exc), message_of(exc))
-        log.exception("rpc failed", extra={"rpc": method.__name__})
-        context.abort(grpc.StatusCode.INTERNAL, message_of(f"{type(exc).__name__}: {exc}"))
-
-    if inspect.isgeneratorfunction(method):
-        @functools.wraps(method)
-        def stream(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-            try:
-                yield from method(self, request, context)
-            except Exception as exc:  # noqa: BLE001 - reported to the caller as a status
-                fail(context, exc)
-        return stream
+    """An async handler around a plain method: the method runs on the worker pool (the event
+    loop only ever waits), with this call's request id and caller in context; core errors become
+    statuses with the core's message, anything else is logged once and answered INTERNAL."""
 
     @functools.wraps(method)
-    def unary(self: Any, request: Any, context: grpc.ServicerContext) -> Any:
-        try:
-            return method(self, request, context)
-        except Exception as exc:  # noqa: BLE001 - reported to the caller as a status
-            fail(context, exc)
+    async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        with self.calls.calling(context, method.__name__):
+            try:
+                return await asyncio.to_thread(method, self, request, context)
+            except BinsightError as exc:
+                await context.abort(status_for(exc), message_of(exc))
+            except Exception as exc:  # noqa: BLE001 - reported to the caller as a status
+                log.exception("rpc failed", extra={"rpc": method.__name__})
+                await context.abort(grpc.StatusCode.INTERNAL, message_of(f"{type(exc).__name__}: {exc}"))
     return unary
 
 
-class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
-    def __init__(self, service: IngestService) -> None:
+class _Servicer:
+    def __init__(self, service: Any, calls: Calls) -> None:
         self.service = service
+        self.calls = calls
+
+
+class IngestServicer(_Servicer, ingest_pb2_grpc.IngestServiceServicer):
+    service: IngestService
 
     @_rpc
     def StartIngest(self, request, context):
         return to_message(ingest_pb2.Job, self.service.start_ingest(list(request.paths), request.recursive,
                                                                      request.force))
 
-    @_rpc
-    def WatchJob(self, request, context):
-        for event in self.service.watch_job(request.job_id, alive=context.is_active):
-            yield to_message(ingest_pb2.JobEvent, event)
+    async def WatchJob(self, request, context):
+        """Streams wait on the event loop, not on a worker thread: any number of open streams
+        leave every worker free for unary calls."""
+        with self.calls.calling(context, "WatchJob", stream=True):
+            loop = asyncio.get_running_loop()
+            news = asyncio.Event()
+            try:
+                unsubscribe = self.service.subscribe_job(request.job_id,
+                                                         lambda: loop.call_soon_threadsafe(news.set))
+            except BinsightError as exc:
+                await context.abort(status_for(exc), message_of(exc))
+            try:
+                last = 0
+                while True:
+                    events, state = self.service.job_events(request.job_id, last)
+                    for seq, event in events:
+                        last = seq
+                        yield to_message(ingest_pb2.JobEvent, event)
+                    if state.terminal:
+                        return
+                    await news.wait()
+                    news.clear()
+            finally:
+                unsubscribe()
 
     @_rpc
     def GetJob(self, request, context):
@@ -109,9 +126,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         return to_message(ingest_pb2.Job, self.service.start_reembed())
 
 
-class ClusterServicer(clusters_pb2_grpc.ClusterServiceServicer):
-    def __init__(self, service: ClusterService) -> None:
-        self.service = service
+class ClusterServicer(_Servicer, clusters_pb2_grpc.ClusterServiceServicer):
+    service: ClusterService
 
     @_rpc
     def ListClusters(self, request, context):
@@ -142,9 +158,8 @@ class ClusterServicer(clusters_pb2_grpc.ClusterServiceServicer):
         return common_pb2.Empty()
 
 
-class FeedbackServicer(feedback_pb2_grpc.FeedbackServiceServicer):
-    def __init__(self, service: FeedbackService) -> None:
-        self.service = service
+class FeedbackServicer(_Servicer, feedback_pb2_grpc.FeedbackServiceServicer):
+    service: FeedbackService
 
     @staticmethod
     def _result(outcome: Any) -> feedback_pb2.FeedbackResult:
@@ -153,44 +168,44 @@ class FeedbackServicer(feedback_pb2_grpc.FeedbackServiceServicer):
     @_rpc
     def MoveShot(self, request, context):
         target = cluster_arg(request.to_cluster_id) or None  # "" and "noise": the noise bucket
-        return self._result(self.service.move_shot(request.shot_id, target, request.actor))
+        return self._result(self.service.move_shot(request.shot_id, target, actor(request.actor)))
 
     @_rpc
     def MergeClusters(self, request, context):
-        return self._result(self.service.merge_clusters(list(request.cluster_ids), request.actor))
+        return self._result(self.service.merge_clusters(list(request.cluster_ids), actor(request.actor)))
 
     @_rpc
     def SplitCluster(self, request, context):
         return self._result(self.service.split_cluster(request.cluster_id, list(request.shot_ids),
-                                                       request.new_name, request.actor))
+                                                       request.new_name, actor(request.actor)))
 
     @_rpc
     def RenameCluster(self, request, context):
-        return self._result(self.service.rename_cluster(request.id, request.name, request.actor))
+        return self._result(self.service.rename_cluster(request.id, request.name, actor(request.actor)))
 
     @_rpc
     def LockCluster(self, request, context):
-        return self._result(self.service.lock_cluster(request.cluster_id, request.locked, request.actor))
+        return self._result(self.service.lock_cluster(request.cluster_id, request.locked, actor(request.actor)))
 
     @_rpc
     def RejectShot(self, request, context):
-        return self._result(self.service.reject_shot(request.shot_id, request.cluster_id, request.actor))
+        return self._result(self.service.reject_shot(request.shot_id, request.cluster_id, actor(request.actor)))
 
     @_rpc
     def AssignFace(self, request, context):
-        return self._result(self.service.assign_face(request.face_id, request.character_id or None, request.actor))
+        return self._result(self.service.assign_face(request.face_id, request.character_id or None, actor(request.actor)))
 
     @_rpc
     def MergeCharacters(self, request, context):
-        return self._result(self.service.merge_characters(list(request.character_ids), request.actor))
+        return self._result(self.service.merge_characters(list(request.character_ids), actor(request.actor)))
 
     @_rpc
     def RejectFace(self, request, context):
-        return self._result(self.service.reject_face(request.face_id, request.character_id, request.actor))
+        return self._result(self.service.reject_face(request.face_id, request.character_id, actor(request.actor)))
 
     @_rpc
     def RenameCharacter(self, request, context):
-        return self._result(self.service.rename_character(request.id, request.name, request.actor))
+        return self._result(self.service.rename_character(request.id, request.name, actor(request.actor)))
 
     @_rpc
     def UndoFeedback(self, request, context):
@@ -225,9 +240,8 @@ class FeedbackServicer(feedback_pb2_grpc.FeedbackServiceServicer):
         return to_message(feedback_pb2.AdapterReport, self.service.activate_adapter(request.version))
 
 
-class SearchServicer(search_pb2_grpc.SearchServiceServicer):
-    def __init__(self, service: SearchService) -> None:
-        self.service = service
+class SearchServicer(_Servicer, search_pb2_grpc.SearchServiceServicer):
+    service: SearchService
 
     @_rpc
     def SearchText(self, request, context):
@@ -238,18 +252,16 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         return to_message(search_pb2.SearchResponse, self.service.similar(request.shot_id, request.limit or 20))
 
 
-class CompareServicer(compare_pb2_grpc.CompareServiceServicer):
-    def __init__(self, service: CompareService) -> None:
-        self.service = service
+class CompareServicer(_Servicer, compare_pb2_grpc.CompareServiceServicer):
+    service: CompareService
 
     @_rpc
     def CompareCuts(self, request, context):
         self.service.compare_cuts(request.before.data, request.after.data, request.before.format)
 
 
-class ExportServicer(export_pb2_grpc.ExportServiceServicer):
-    def __init__(self, service: ExportService) -> None:
-        self.service = service
+class ExportServicer(_Servicer, export_pb2_grpc.ExportServiceServicer):
+    service: ExportService
 
     @_rpc
     def Export(self, request, context):
@@ -263,9 +275,8 @@ class ExportServicer(export_pb2_grpc.ExportServiceServicer):
         return export_pb2.ListFormatsResponse(formats=self.service.formats())
 
 
-class SystemServicer(system_pb2_grpc.SystemServiceServicer):
-    def __init__(self, service: SystemService) -> None:
-        self.service = service
+class SystemServicer(_Servicer, system_pb2_grpc.SystemServiceServicer):
+    service: SystemService
 
     @_rpc
     def GetStatus(self, request, context):
