@@ -48,6 +48,9 @@ class SlateConfig:
     """A read whose naming fields (scene or slate number, and take) are less sure than this is
     unsure. PP-OCR's character probabilities sit above 0.95 on clean print, so this passes clean
     boards and stops blurred, dim or handwritten characters the recogniser hesitated on."""
+    certain: float = 0.97
+    """A first frame whose naming fields all read at least this sure is taken alone; below it a
+    second frame is read to confirm (OCR is the cost: one read is about a second here)."""
     agreement: float = 0.5
     """Factor on a field's confidence when the frames read disagree on its value (so a value two
     reads do not agree on never stays above the threshold)."""
