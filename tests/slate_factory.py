@@ -333,16 +333,33 @@ def background(seed: int, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
     return mf.photo(seed, *size)
 
 
+POSES = 6
+"""Distinct hand-held poses a held board cycles through: drawing a frame costs ~40 ms, so a
+1.6 s hold draws six and repeats them (the encoder still sees a moving board)."""
+
+
 def held_board(slate: Slate, shot: Shot, back: np.ndarray, frames: int,
                seed: int = 0) -> Iterator[np.ndarray]:
     """Frames of a board held by hand: it drifts a few pixels and a fraction of a degree."""
     board = draw_board(slate)
     rng = np.random.default_rng(seed)
-    for i in range(frames):
+    poses = []
+    for _ in range(min(POSES, frames)):
         jitter = replace(shot, center=(shot.center[0] + rng.normal(0, 0.002),
                                        shot.center[1] + rng.normal(0, 0.002)),
                          angle=shot.angle + rng.normal(0, 0.3))
-        yield place(board, back, jitter)
+        poses.append(place(board, back, jitter))
+    for i in range(frames):
+        yield poses[i % len(poses)]
+
+
+def scene_pan(seed: int, frames: int, size: tuple[int, int] = FRAME_SIZE,
+              step: int = 3) -> Iterator[np.ndarray]:
+    """A shot: a camera pan across a photo-like picture (whole-pixel steps, so it is cheap)."""
+    width, height = size
+    wide = mf.photo(seed, width + step * frames, height)
+    for i in range(frames):
+        yield wide[:, i * step:i * step + width]
 
 
 def slate_clip(path: Path, slate: Slate | None, shot: Shot = Shot(), *, position: str = "head",
@@ -351,14 +368,13 @@ def slate_clip(path: Path, slate: Slate | None, shot: Shot = Shot(), *, position
                size: tuple[int, int] = FRAME_SIZE) -> Path:
     """Encode a clip: the held board for ``board_s`` then the shot (``position="head"``), or the
     shot then the board (``"tail"``; hold it ``inverted`` as crews do). ``slate=None`` gives a
-    clip with no slate. The shot is a grainy pan over a photo unless ``scene_frames`` is given."""
+    clip with no slate. The shot is a pan over a photo unless ``scene_frames`` is given."""
     back = background(seed, size)
     n_board = round(board_s * fps)
     n_shot = round(shot_s * fps)
     board = list(held_board(slate, shot, back, n_board, seed)) if slate is not None else []
     if scene_frames is None:
-        scene_frames = mf.grainy_pan(mf.photo(seed + 100, size[0] * 2, size[1]), n_shot,
-                                     step=1.5, width=size[0], height=size[1], seed=seed)
+        scene_frames = scene_pan(seed + 100, n_shot, size)
     scene = [cv2.resize(f, size) if f.shape[1::-1] != size else f for f in scene_frames]
     frames = board + scene if position == "head" else scene + board
     return mf.encode(path, frames, fps=fps)

@@ -21,6 +21,10 @@ from binsight.slates.types import SlateField
 
 WRONG_SHAPE = 0.35
 """Confidence factor for a value that does not look like its field: far below any threshold."""
+NAME_CAP = 0.75
+"""Highest confidence of free text (production, director). PP-OCR's detector can drop a lone
+initial or word (``J RIVERA`` read as ``RIVERA``, every letter at 0.98) and no character looks
+doubtful when it does, so a name is shown and searchable but never counts as sure."""
 MENDED = 0.9
 """Confidence factor per look-alike letter turned into a digit (``I2A`` -> ``12A``)."""
 
@@ -28,7 +32,7 @@ _SCENE = re.compile(r"^[A-HJ-NP-Z]{0,2}\d{1,4}[A-HJ-NP-Z]{0,3}$")
 _TAKE = re.compile(r"^\d{1,3}$")
 _ROLL = re.compile(r"^(?=.*\d)[A-Z]{0,4}\d{0,4}[A-Z]{0,2}\d{0,4}$")
 _SLATE_NUMBER = re.compile(r"^\d{1,4}[A-HJ-NP-Z]?$")
-_CAMERA = re.compile(r"^(?:[A-Z]|[A-Z] ?CAM|CAM ?[A-Z]|[A-Z][A-Z .'-]{2,30})$")
+_CAMERA = re.compile(r"^[A-Z]$")  # after "A CAM" / "CAM A" became "A"
 _NAME = re.compile(r"^[A-Z0-9][A-Z0-9 .,'&:-]{0,40}$")
 _DATE = re.compile(r"^(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4})|\d{4}-\d{2}-\d{2}|"
                    r"\d{1,2} ?[A-Z]{3}[A-Z]* ?(?:\d{2}|\d{4}))$")
@@ -78,6 +82,8 @@ def judge(value: Value) -> SlateField | None:
             text, confidence = mended[0], confidence * MENDED ** mended[1]
     if not shape.match(text):
         confidence *= WRONG_SHAPE
+    if value.field in ("production", "director"):
+        confidence = min(confidence, NAME_CAP)
     return SlateField(text, round(confidence, 4))
 
 
@@ -99,15 +105,13 @@ def _mend_digits(text: str, field: str) -> tuple[str, int] | None:
 
 def find_timecode(items: list[Token]) -> SlateField | None:
     """A digital slate's running timecode: four two-digit groups with separators, anywhere on
-    the board (LED digits read with stray spaces, ``0 1:23:45:12``, are joined per line).
+    the board. Seven-segment digits have gaps PP-OCR splits lines at (``0`` and ``1:23:45:12``),
+    so tokens side by side on one row are joined before matching.
 
     Hours under 24, minutes and seconds under 60, frames under 60; drop-frame keeps its ``;``."""
     best: SlateField | None = None
-    lines: dict[int, list[OcrChar]] = {}
-    for token in items:
-        lines.setdefault(token.line, []).extend(token.chars)
-    for chars in lines.values():
-        kept = [c for c in sorted(chars, key=lambda c: c.x) if c.char != " "]
+    for row in _rows(items):
+        kept = [c for token in row for c in token.chars]
         text = "".join(c.char for c in kept)
         for match in _TIMECODE.finditer(text):
             hours, minutes, seconds, separator, frames = match.groups()
@@ -120,3 +124,20 @@ def find_timecode(items: list[Token]) -> SlateField | None:
             if best is None or confidence > best.confidence:
                 best = SlateField(value, round(confidence, 4))
     return best
+
+
+def _rows(items: list[Token]) -> list[list[Token]]:
+    """Tokens grouped into rows: left to right, each joining the row whose last token it
+    overlaps vertically and follows closely (within one and a half times its height)."""
+    rows: list[list[Token]] = []
+    for token in sorted(items, key=lambda t: t.left):
+        for row in rows:
+            last = row[-1]
+            overlap = min(last.bottom, token.bottom) - max(last.top, token.top)
+            if overlap > 0.5 * min(last.height, token.height) and \
+                    token.left - last.right < 1.5 * max(last.height, token.height):
+                row.append(token)
+                break
+        else:
+            rows.append([token])
+    return rows

@@ -84,7 +84,20 @@ class Value:
     chars: tuple[OcrChar, ...]
     label: Label
     how: str
-    height: float
+    top: float
+    bottom: float
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    def box(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) of the written value, half a character beyond the outer
+        characters' centres."""
+        xs = [c.x for c in self.chars if c.char != " "]
+        pitch = (max(xs) - min(xs)) / (len(xs) - 1) if len(xs) > 1 else 0.6 * self.height
+        pitch = max(pitch, 0.3 * self.height)
+        return (min(xs) - pitch / 2, self.top, max(xs) + pitch / 2, self.bottom)
 
 
 def tokens(page: OcrPage) -> list[Token]:
@@ -258,7 +271,10 @@ def _below(label: Label, labels: list[Label], values: list[Token], page: OcrPage
         inside = tuple(c for c in item.chars if left <= c.x <= right)
         if not inside:
             continue
-        per_line.setdefault(item.line, []).extend(inside)
+        run = per_line.setdefault(item.line, [])
+        if run:  # the space between two tokens of one line (``J RIVERA``)
+            run.append(OcrChar(" ", 1.0, (run[-1].x + inside[0].x) / 2))
+        run.extend(inside)
         sizes.setdefault(item.line, item)
     if not per_line:
         return None
@@ -269,9 +285,9 @@ def _below(label: Label, labels: list[Label], values: list[Token], page: OcrPage
         if sizes[line].height < 0.7 * token.height or _TIMECODE_LIKE.search(
                 page.lines[line].text.replace(" ", "")):
             continue
-        chars = tuple(sorted(per_line[line], key=lambda c: c.x))
+        chars = tuple(per_line[line])
         return Value(label.field, "".join(c.char for c in chars), chars, label, "below",
-                     sizes[line].height)
+                     sizes[line].top, sizes[line].bottom)
     return None
 
 
@@ -285,4 +301,4 @@ def _value(label: Label, picked: list[Token], how: str) -> Value:
             chars += (OcrChar(" ", 1.0, (picked[i - 1].right + item.left) / 2),)
         chars += item.chars
     return Value(label.field, "".join(c.char for c in chars), chars, label, how,
-                 max(t.height for t in picked))
+                 min(t.top for t in picked), max(t.bottom for t in picked))

@@ -20,6 +20,8 @@ class PageRead:
     """The fields one page gives, with how many slate labels were found on it."""
 
     fields: tuple[tuple[str, SlateField], ...]
+    places: tuple[tuple[str, tuple[float, float, float, float]], ...]
+    """Where each field's value is written on the page: (left, top, right, bottom)."""
     labels: int
     text: tuple[str, ...]
     inverted: bool
@@ -28,17 +30,22 @@ class PageRead:
     def get(self, name: str) -> SlateField | None:
         return next((f for n, f in self.fields if n == name), None)
 
+    def place(self, name: str) -> tuple[float, float, float, float] | None:
+        return next((p for n, p in self.places if n == name), None)
+
 
 def parse_page(page: OcrPage, striped: bool = False) -> PageRead | None:
     """The slate on ``page``, or None when the page carries no slate evidence."""
     items = [part for token in layout.tokens(page) for part in layout.split_glued(token)]
     labels, values = layout.find_labels(items)
     found: dict[str, SlateField] = {}
+    places: dict[str, tuple[float, float, float, float]] = {}
     for value in layout.associate(labels, values, page):
         judged = fields.judge(value)
         if judged is not None and (value.field not in found or
                                    judged.confidence > found[value.field].confidence):
             found[value.field] = judged
+            places[value.field] = value.box()
     timecode = fields.find_timecode(values)
     if timecode is not None:
         found["timecode"] = timecode
@@ -47,5 +54,5 @@ def parse_page(page: OcrPage, striped: bool = False) -> PageRead | None:
         (striped and (len(named) >= 1 or timecode is not None or len(page.lines) >= 3))
     if not evidence:
         return None
-    return PageRead(tuple(found.items()), len(named), tuple(line.text for line in page.lines),
-                    page.inverted, page.score)
+    return PageRead(tuple(found.items()), tuple(places.items()), len(named),
+                    tuple(line.text for line in page.lines), page.inverted, page.score)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from binsight.errors import InvalidInput
@@ -23,6 +24,7 @@ from binsight.media.types import MediaInfo, Shot
 from binsight.slates import ocr
 from binsight.slates.detector import Board, find_boards, quad_size, rectify
 from binsight.slates.frames import FrameClock, Sample, Span, sample, spans
+from binsight.slates.occlusion import cut_short
 from binsight.slates.parser import PageRead, parse_page
 from binsight.slates.types import FIELDS, SlateConfig, SlateField, SlateRead
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 BOARD_MARGIN = 0.1
 """Rectified boards keep this share of their size around them: corners found on a busy set can
 sit inside the board, and writing at its edge must not be cut."""
+OCCLUDED = 0.4
+"""Confidence factor for a value with something in front of the board right beside it."""
 MIN_GAP_S = 0.3
 """Frames read from one span are at least this far apart, so their reads are not the same
 picture twice."""
@@ -131,11 +135,27 @@ def read_board(image: np.ndarray, board: Board, config: SlateConfig) -> PageRead
     size = (max(32, round(width * scale * grow)), max(32, round(height * scale * grow)))
     crop = rectify(image, quad, size, margin=BOARD_MARGIN)
     striped = board.stripes is not None
-    parsed = [p for p in (parse_page(page, striped) for page in ocr.read_text(crop))
-              if p is not None]
+    parsed = [_check_occlusion(p, crop) for p in
+              (parse_page(page, striped) for page in ocr.read_text(crop)) if p is not None]
     if not parsed:
         return None
     return max(parsed, key=lambda p: (p.labels, p.score))
+
+
+def _check_occlusion(page: PageRead, crop: np.ndarray) -> PageRead:
+    """``page`` with the confidence of every value that may continue under a hand cut to
+    ``OCCLUDED`` of itself (see ``occlusion``)."""
+    image = cv2.rotate(crop, cv2.ROTATE_180) if page.inverted else crop
+    height, width = image.shape[:2]
+    face = (width * BOARD_MARGIN, height * BOARD_MARGIN, width * (1 - BOARD_MARGIN),
+            height * (1 - BOARD_MARGIN))
+    checked = []
+    for name, field in page.fields:
+        place = page.place(name)
+        if name != "timecode" and place is not None and cut_short(image, place, face):
+            field = SlateField(field.value, round(field.confidence * OCCLUDED, 4))
+        checked.append((name, field))
+    return replace(page, fields=tuple(checked))
 
 
 def _merge(reads: list[_FrameRead], span: Span, config: SlateConfig) -> SlateRead:
