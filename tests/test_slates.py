@@ -378,17 +378,19 @@ def test_shared_footage_has_no_slate(name: str) -> None:
 def test_slate_inside_a_shot_is_found_through_the_shots(tmp_path: Path) -> None:
     _needs_ocr()
     back = sf.background(9)
-    before = list(sf.scene_pan(40, 100))
+    before = list(sf.scene_pan(40, 60))
     board = list(sf.held_board(sf.Slate(scene="77", take="5"), sf.Shot(), back, 40))
-    after = list(sf.scene_pan(41, 100))
+    after = list(sf.scene_pan(41, 60))
     path = mf.encode(tmp_path / "mid.mp4", before + board + after, fps=Fraction(FPS))
     info = probe(str(path))
-    shots = [MediaShot(0, 0, 99, 0.0, 3.96, True, 1.0), MediaShot(1, 100, 139, 4.0, 5.56, False, 0.0),
-             MediaShot(2, 140, 239, 5.6, 9.56, True, 1.0)]
-    assert read_slate(str(path), info) is None  # neither head nor tail holds it
-    read = read_slate(str(path), info, shots)
+    shots = [MediaShot(0, 0, 59, 0.0, 2.36, True, 1.0), MediaShot(1, 60, 99, 2.4, 3.96, False, 0.0),
+             MediaShot(2, 100, 159, 4.0, 6.36, True, 1.0)]
+    config = SlateConfig(head_s=2.0, tail_s=2.0)
+    assert read_slate(str(path), info, config=config) is None  # neither head nor tail holds it
+    read = read_slate(str(path), info, shots, config)
     assert read is not None and read.position == "shot" and read.label() == "77/5"
-    assert 100 <= read.frame <= 139
+    assert 60 <= read.frame <= 99
+    assert read.time_s == pytest.approx(read.frame / FPS, abs=1e-6)
 
 
 def test_engine_is_loaded_once() -> None:

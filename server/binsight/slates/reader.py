@@ -131,7 +131,7 @@ def read_board(image: np.ndarray, board: Board, config: SlateConfig) -> PageRead
     quad = np.asarray(board.quad, np.float32)
     width, height = quad_size(quad)
     grow = 1 / (1 - 2 * BOARD_MARGIN)
-    scale = min(1.5, config.max_side / (max(width, height) * grow))
+    scale = min(1.0, config.max_side / (max(width, height) * grow))
     size = (max(32, round(width * scale * grow)), max(32, round(height * scale * grow)))
     crop = rectify(image, quad, size, margin=BOARD_MARGIN)
     striped = board.stripes is not None

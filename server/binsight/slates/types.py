@@ -36,10 +36,11 @@ class SlateConfig:
     """Seconds at the end searched for a tail slate (held upside down; both ways are tried)."""
     shot_s: float = 2.0
     """Seconds at the start of each given shot searched for a board (a slate mid-clip)."""
-    sample_fps: float = 5.0
+    sample_fps: float = 4.0
     """Frames a second scored by the board detector in each searched span."""
-    max_reads: int = 3
-    """Most frames of one span handed to OCR (the most board-like, spread over the span)."""
+    max_reads: int = 2
+    """Most frames of one span handed to OCR (the most board-like, spread over the span): the
+    first, and a second to confirm one that is not near-certain."""
     min_board_score: float = 0.3
     """Detector score below which a frame is not worth reading."""
     min_shot_board_score: float = 0.6
