@@ -78,6 +78,24 @@ class Slate:
     hand: str = "sans"
     board: str = "white"
 
+    def truth(self) -> dict[str, str]:
+        """The fields a reader should report for this board (those drawn on it)."""
+        printed = self.layout != "digital"  # the digital layout has no name rows
+        names = {"scene": self.scene if self.layout != "uk" else None, "take": self.take,
+                 "roll": self.roll,
+                 "slate_number": self.slate_number if self.layout == "uk" else None,
+                 "production": self.production if printed else None,
+                 "director": self.director if printed else None,
+                 "camera": self.camera if printed else None,
+                 "date": self.date if printed else None,
+                 "timecode": self.timecode if self.layout == "digital" else None}
+        return {k: v for k, v in names.items() if v is not None}
+
+    def label(self) -> str:
+        """``setup/take`` as the reader's ``SlateRead.label()`` should give it."""
+        truth = self.truth()
+        return f"{truth.get('scene') or truth['slate_number']}/{truth['take']}"
+
 
 # --- drawing the flat board ----------------------------------------------------------------------
 

@@ -291,28 +291,17 @@ def _outcome(outcomes: dict[str, Outcome], name: str) -> Outcome:
     return outcomes[name]
 
 
-def _truth(slate: sf.Slate) -> dict[str, str]:
-    names = {"scene": slate.scene if slate.layout != "uk" else None, "take": slate.take,
-             "roll": slate.roll,
-             "slate_number": slate.slate_number if slate.layout == "uk" else None,
-             "production": slate.production if slate.layout != "digital" else None,
-             "director": slate.director if slate.layout != "digital" else None,
-             "camera": slate.camera if slate.layout != "digital" else None,
-             "date": slate.date if slate.layout != "digital" else None,
-             "timecode": slate.timecode}
-    return {k: v for k, v in names.items() if v is not None}
-
-
 def _right_or_unsure(read: SlateRead, slate: sf.Slate) -> None:
     """No field at or above the threshold is wrong; a read that is not unsure names right."""
-    truth = _truth(slate)
-    for name, value in truth.items():
+    truth = slate.truth()
+    for name in ("scene", "take", "roll", "slate_number", "production", "director", "camera",
+                 "date", "timecode"):
         field = getattr(read, name)
         if field is not None and field.confidence >= CONFIG.confidence_threshold:
-            assert field.value == value, f"{name} read {field} on a board saying {value!r}"
+            assert field.value == truth.get(name), \
+                f"{name} read {field} on a board saying {truth.get(name)!r}"
     if not read.unsure:
-        setup = truth.get("scene") or truth["slate_number"]
-        assert read.label() == f"{setup}/{truth['take']}"
+        assert read.label() == slate.label()
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if n != "no_slate"])

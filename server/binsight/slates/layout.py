@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from binsight.slates.ocr import OcrChar, OcrLine, OcrPage
 
 LABELS: dict[str, tuple[str, ...]] = {
@@ -285,10 +287,28 @@ def _below(label: Label, labels: list[Label], values: list[Token], page: OcrPage
         if sizes[line].height < 0.7 * token.height or _TIMECODE_LIKE.search(
                 page.lines[line].text.replace(" ", "")):
             continue
-        chars = tuple(per_line[line])
+        chars = _first_run(per_line[line])
+        # A cell's value starts under its label, or centred in the cell at the furthest: writing
+        # further right belongs to the next cell, whose label may simply not have been read.
+        if chars[0].x > token.left + max(3 * (token.right - token.left), 0.35 * page.width):
+            continue
         return Value(label.field, "".join(c.char for c in chars), chars, label, "below",
                      sizes[line].top, sizes[line].bottom)
     return None
+
+
+def _first_run(chars: list[OcrChar]) -> tuple[OcrChar, ...]:
+    """The characters up to the first gap wider than twice their usual spacing: a detector
+    line joining two cells (``C002`` and ``7`` as ``C0027``) keeps a cell-wide gap inside."""
+    letters = [i for i, c in enumerate(chars) if c.char != " "]
+    if len(letters) < 3:
+        return tuple(chars)
+    steps = np.diff([chars[i].x for i in letters])
+    usual = float(np.median(steps))
+    for i, step in enumerate(steps):
+        if step > 2.2 * usual:
+            return tuple(chars[:letters[i] + 1])
+    return tuple(chars)
 
 
 _TIMECODE_LIKE = re.compile(r"\d[:;.]\d\d[:;.]\d\d[:;.]\d")
