@@ -114,7 +114,7 @@ def test_wrong_shaped_values_never_reach_the_threshold() -> None:
 
 def test_scene_lookalike_letters_are_mended_at_a_cost() -> None:
     label = layout.Label("scene", layout.tokens(_page(_line("SCENE", 0, 0, 20)))[0], 1.0)
-    value = layout.Value("scene", "I2A", _line("I2A", 0, 30, 50).chars, label, "below", 30, 80)
+    value = layout.Value("scene", "I2A", _line("I2A", 0, 30, 50).chars, label, 30, 80)
     field = fields.judge(value)
     assert field is not None and field.value == "12A"
     assert field.confidence == pytest.approx(0.99 * fields.MENDED, abs=1e-3)

@@ -56,16 +56,8 @@ class Token:
         return self.bottom - self.top
 
     @property
-    def centre_x(self) -> float:
-        return (self.left + self.right) / 2
-
-    @property
     def centre_y(self) -> float:
         return (self.top + self.bottom) / 2
-
-    @property
-    def confidence(self) -> float:
-        return min((c.confidence for c in self.chars), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -79,13 +71,12 @@ class Label:
 
 @dataclass(frozen=True)
 class Value:
-    """Characters found for a label, and how they were found (``"inline"`` or ``"below"``)."""
+    """Characters found for a label: written to its right (inline) or in the cell below it."""
 
     field: str
     text: str
     chars: tuple[OcrChar, ...]
     label: Label
-    how: str
     top: float
     bottom: float
 
@@ -250,7 +241,7 @@ def _inline(label: Label, labels: list[Label], values: list[Token]) -> Value | N
         if item.left - picked[-1].right > 2.0 * max(item.height, picked[-1].height):
             break
         picked.append(item)
-    return _value(label, picked, "inline")
+    return _value(label, picked)
 
 
 def _below(label: Label, labels: list[Label], values: list[Token], page: OcrPage) -> Value | None:
@@ -292,7 +283,7 @@ def _below(label: Label, labels: list[Label], values: list[Token], page: OcrPage
         # further right belongs to the next cell, whose label may simply not have been read.
         if chars[0].x > token.left + max(3 * (token.right - token.left), 0.35 * page.width):
             continue
-        return Value(label.field, "".join(c.char for c in chars), chars, label, "below",
+        return Value(label.field, "".join(c.char for c in chars), chars, label,
                      sizes[line].top, sizes[line].bottom)
     return None
 
@@ -314,11 +305,11 @@ def _first_run(chars: list[OcrChar]) -> tuple[OcrChar, ...]:
 _TIMECODE_LIKE = re.compile(r"\d[:;.]\d\d[:;.]\d\d[:;.]\d")
 
 
-def _value(label: Label, picked: list[Token], how: str) -> Value:
+def _value(label: Label, picked: list[Token]) -> Value:
     chars: tuple[OcrChar, ...] = ()
     for i, item in enumerate(picked):
         if i:
             chars += (OcrChar(" ", 1.0, (picked[i - 1].right + item.left) / 2),)
         chars += item.chars
-    return Value(label.field, "".join(c.char for c in chars), chars, label, how,
+    return Value(label.field, "".join(c.char for c in chars), chars, label,
                  min(t.top for t in picked), max(t.bottom for t in picked))

@@ -64,16 +64,6 @@ class OcrLine:
     box: tuple[tuple[float, float], ...]
 
     @property
-    def confidence(self) -> float:
-        """The least sure character's probability: a line is as sure as its weakest letter."""
-        return min((c.confidence for c in self.chars if c.char != " "), default=0.0)
-
-    @property
-    def mean_confidence(self) -> float:
-        values = [c.confidence for c in self.chars if c.char != " "]
-        return float(np.mean(values)) if values else 0.0
-
-    @property
     def top(self) -> float:
         return min(p[1] for p in self.box)
 
