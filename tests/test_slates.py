@@ -255,6 +255,7 @@ class Outcome:
     case: Case
     read: SlateRead | None
     board_frames: range
+    path: Path
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +279,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
         board = round(BOARD_S * FPS)
         frames = range(0, board) if case.position == "head" else \
             range(round(SHOT_S * FPS), round(SHOT_S * FPS) + board)
-        out[name] = Outcome(case, read_slate(str(path), probe(str(path))), frames)
+        out[name] = Outcome(case, read_slate(str(path), probe(str(path))), frames, path)
     return out
 
 
@@ -385,3 +386,51 @@ def test_slate_inside_a_shot_is_found_through_the_shots(tmp_path: Path) -> None:
 def test_engine_is_loaded_once() -> None:
     _needs_ocr()
     assert ocr.engine() is ocr.engine()
+
+
+def _decode_time(path: Path, frame: int) -> float:
+    """Time of frame ``frame`` (0-based decode order) decoding the whole file from the start."""
+    from binsight.media.video import VideoStream
+
+    info = probe(str(path))
+    return next(d.time_s for d in VideoStream(str(path), info) if d.index == frame)
+
+
+def test_tail_frame_number_after_a_seek_matches_decode_order(
+        outcomes: dict[str, Outcome]) -> None:
+    outcome = _outcome(outcomes, "tail_uk")
+    assert outcome.read is not None
+    assert _decode_time(outcome.path, outcome.read.frame) == pytest.approx(outcome.read.time_s,
+                                                                           abs=1e-6)
+
+
+def test_variable_frame_rate_tail_frame_is_counted_from_packets(tmp_path: Path) -> None:
+    _needs_ocr()
+    shot = list(sf.scene_pan(50, 60))
+    board = list(sf.held_board(sf.Slate(layout="uk", scene=None, slate_number="33", take="8"),
+                               sf.Shot(inverted=True), sf.background(12), 40))
+    # phone-style timing: 40 ms steps with every third frame at 20 ms
+    pts, now = [], 0
+    for i in range(len(shot) + len(board)):
+        pts.append(now)
+        now += 20 if i % 3 == 2 else 40
+    path = mf.encode(tmp_path / "vfr.mp4", shot + board, pts_ms=pts)
+    info = probe(str(path))
+    assert info.variable_frame_rate
+    read = read_slate(str(path), info)
+    assert read is not None and (read.position, read.label()) == ("tail", "33/8")
+    assert 60 <= read.frame < 100
+    assert _decode_time(path, read.frame) == pytest.approx(read.time_s, abs=1e-6)
+
+
+def test_ocr_engine_loads_on_first_use_only() -> None:
+    _needs_ocr()
+    import subprocess
+    import sys
+
+    code = ("import sys; import binsight.slates as s\n"
+            "print('rapidocr_onnxruntime' in sys.modules)\n"
+            "from binsight.slates import ocr; ocr.engine()\n"
+            "print('rapidocr_onnxruntime' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
