@@ -168,8 +168,8 @@ def _info(duration: float, frames: int, fps: int = FPS):
 
 def test_spans_head_tail_and_uncovered_shots() -> None:
     info = _info(20.0, 500)
-    shots = [MediaShot(0, 0, 99, 0.0, 3.96, False, 0.0), MediaShot(1, 100, 299, 4.0, 11.96, False, 0.0),
-             MediaShot(2, 300, 499, 12.0, 19.96, False, 0.0)]
+    shots = [MediaShot(0, 0, 100, 0.0, 3.96, False, 0.0), MediaShot(1, 100, 300, 4.0, 11.96, False, 0.0),
+             MediaShot(2, 300, 500, 12.0, 19.96, False, 0.0)]
     assert spans(info, shots, CONFIG) == [Span("head", 0.0, 3.0), Span("tail", 17.0, 20.0),
                                           Span("shot", 4.0, 6.0), Span("shot", 12.0, 14.0)]
     # a clip shorter than head + tail is split at its middle

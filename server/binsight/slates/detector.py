@@ -46,7 +46,7 @@ class Board:
 
 
 @dataclass(frozen=True)
-class DetectorConfig:
+class BoardConfig:
     """Shape limits of a board in the picture."""
 
     min_area: float = 0.02
@@ -66,7 +66,7 @@ class DetectorConfig:
     """Letter-shaped strokes in rows needed to call a region written on."""
 
 
-def find_boards(image: np.ndarray, config: DetectorConfig = DetectorConfig()) -> list[Board]:
+def find_boards(image: np.ndarray, config: BoardConfig = BoardConfig()) -> list[Board]:
     """Board-like regions of ``image`` (BGR), most board-like first."""
     height, width = image.shape[:2]
     factor = min(1.0, ANALYSIS_SIDE / max(height, width))
@@ -98,7 +98,7 @@ def _same(a: Board, b: Board) -> bool:
     return inter > 0.8 * min(cv2.contourArea(qa), cv2.contourArea(qb))
 
 
-def _quads(mask: np.ndarray, config: DetectorConfig) -> list[np.ndarray]:
+def _quads(mask: np.ndarray, config: BoardConfig) -> list[np.ndarray]:
     """Large, solid, four-cornered regions of ``mask``: the board's face with its strokes,
     ruled lines and any hand closed over by the hull."""
     height, width = mask.shape
@@ -155,7 +155,7 @@ _PATCH = (320, 256)
 """Size a candidate is rectified to for scoring: a board's printed labels stay 8+ px tall."""
 
 
-def _score(gray: np.ndarray, quad: np.ndarray, dark: bool, config: DetectorConfig) -> Board | None:
+def _score(gray: np.ndarray, quad: np.ndarray, dark: bool, config: BoardConfig) -> Board | None:
     """Score a candidate quad by what is inside it: strokes of the opposite tone that line up
     like letters, an even face between them, clapper stripes beside it."""
     width, height = quad_size(quad)
