@@ -14,9 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # bench/ (datasets shared by tests and benchmarks)
 sys.path.insert(0, str(ROOT / "tests"))
 
+from binsight.access import Access  # noqa: E402
 from binsight.config import Config  # noqa: E402
 from binsight.service.server import BinsightServer  # noqa: E402
 from binsight_client import Client  # noqa: E402
+from media_factory import SHARED_MEDIA  # noqa: E402
 
 
 def make_config(data_dir: Path, **overrides) -> Config:
@@ -24,13 +26,23 @@ def make_config(data_dir: Path, **overrides) -> Config:
     return config.override(overrides)
 
 
+def allow_test_media(data_dir: Path, base: Path) -> None:
+    """Media roots for a test project: the session's temp folders (where tests encode clips)
+    and the shared test media."""
+    access = Access(data_dir)
+    for folder in (base, SHARED_MEDIA):
+        if folder.is_dir():
+            access.add_root(str(folder), "tests")
+
+
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., tuple[BinsightServer, Client]]]:
+def start_server(tmp_path: Path, tmp_path_factory) -> Iterator[Callable[..., tuple[BinsightServer, Client]]]:
     """Start (and later stop) servers over ``tmp_path / "data"``; call again to restart on the
     same data dir. Keyword overrides are config keys, e.g. ``**{"faces.enabled": False}``."""
     running: list[tuple[BinsightServer, Client]] = []
 
     def start(**overrides) -> tuple[BinsightServer, Client]:
+        allow_test_media(tmp_path / "data", tmp_path_factory.getbasetemp())
         server = BinsightServer(make_config(tmp_path / "data", **overrides)).start()
         client = Client(server.address, timeout=300, actor="tester")
         running.append((server, client))

@@ -73,19 +73,43 @@ def test_same_frame_faces_never_one_character(fd):
     assert max(seen.values()) == 1
 
 
-def test_low_quality_faces_never_found_a_character():
+def test_faces_too_poor_to_judge_stay_unassigned():
+    """Tiny, low-score faces never found a character and never join one, even when good faces of
+    that person exist: left unassigned rather than merged wrongly."""
     rng = np.random.default_rng(2)
     person = unit(rng.normal(size=128))
     faces = [face(f"blur{s}-{f}", f"shot{s}", f, person + rng.normal(scale=0.02, size=128), good=False)
              for s in range(6) for f in range(4)]
     result = cluster_characters(faces, CONFIG)
     assert set(result.face_character.values()) == {None}
-    # once good faces of that person exist, the weak faces may join them
     faces += [face(f"sharp{s}-{f}", f"lit{s}", f, person + rng.normal(scale=0.02, size=128))
               for s in range(2) for f in range(3)]
     result = cluster_characters(faces, CONFIG)
-    chars = {result.face_character[f.face_id] for f in faces}
-    assert len(chars - {None}) == 1 and result.face_character["blur0-0"] is not None
+    assert len({result.face_character[f.face_id] for f in faces if f.face_id.startswith("sharp")}) == 1
+    assert all(result.face_character[f.face_id] is None for f in faces if f.face_id.startswith("blur"))
+
+
+def small(fid: str, shot: str, frame: int, vector: np.ndarray, size: float = 32.0) -> Face:
+    """A usable small face: confident, but below the size and sharpness a good face needs."""
+    return Face(fid, shot, frame, 1.2, size, 20.0, unit(vector))
+
+
+def test_small_faces_found_a_person_with_evidence_from_several_shots():
+    """A singer seen only at 30 px: tracks of several frames in several shots found a person;
+    one track in one shot is not enough, nor are two-frame glimpses."""
+    rng = np.random.default_rng(4)
+    singer, drummer = unit(rng.normal(size=128)), unit(rng.normal(size=128))
+    noisy = lambda v: v + rng.normal(scale=0.015, size=128)  # noqa: E731
+    faces = [small(f"sing{s}-{f}", f"shot{s}", f, noisy(singer)) for s in range(5) for f in range(4)]
+    faces += [small(f"drum{s}-{f}", f"shot{s}", 10 + f, noisy(drummer)) for s in range(5) for f in range(4)]
+    result = cluster_characters(faces, CONFIG)
+    sing = {result.face_character[f.face_id] for f in faces if f.face_id.startswith("sing")}
+    drum = {result.face_character[f.face_id] for f in faces if f.face_id.startswith("drum")}
+    assert len(sing) == 1 and len(drum) == 1 and sing != drum and None not in sing | drum
+    one_shot = [f for f in faces if f.shot_id == "shot0" and f.face_id.startswith("sing")]
+    assert set(cluster_characters(one_shot, CONFIG).face_character.values()) == {None}
+    glimpses = [f for f in faces if f.face_id.startswith("sing") and f.frame < 2]
+    assert set(cluster_characters(glimpses, CONFIG).face_character.values()) == {None}
 
 
 def test_single_close_pair_does_not_merge_people():

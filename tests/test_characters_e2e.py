@@ -58,8 +58,10 @@ def test_a_person_has_a_bin_of_their_own_in_the_tree_and_every_export(start_serv
     assert {p.cluster_id: p.name for p in client.list_clusters().people}[lead] == "Lin-Manuel Miranda"
 
     out = tmp_path / "bins"
+    out.mkdir()
     for fmt in ("bins_json", "otio", "xmeml", "fcpxml", "edl", "ale"):
-        client.export(fmt, out_dir=str(out), project="bins")
+        for f in client.export(fmt, project="bins"):
+            (out / f.name).write_bytes(f.data)
     bins = json.loads((out / "bins.json").read_text())["bins"]
     person = next(b for b in bins if b["kind"] == "character" and b["name"] == "Lin-Manuel Miranda")
     assert {s["shot_id"] for s in person["shots"]} == {s.shot_id for s in people[lead].shots}

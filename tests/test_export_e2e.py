@@ -8,7 +8,7 @@ import opentimelineio as otio
 import pytest
 from lxml import etree
 
-from binsight_client import InvalidArgument, NotFound
+from binsight_client import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from media_factory import shared_media
 
 DTD_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "fcpxml-dtd"
@@ -29,7 +29,7 @@ def test_every_format_exports_and_reads_back(ingested, tmp_path: Path) -> None:
 
     # OTIO's EDL reader knows SMPTE rates only: read back the 29.97 file's events (the 10 fps
     # counter clip gets its own EDL, which CMX 3600 readers cannot take)
-    edl_files = [f for f in client.export("edl", out_dir=str(tmp_path / "edl")) if f.name.endswith(".edl")]
+    edl_files = [f for f in client.export("edl", out_dir="edl") if f.name.endswith(".edl")]
     clips = []
     for f in edl_files:
         if "testvideo.mp4" in Path(f.path).read_text():
@@ -37,25 +37,25 @@ def test_every_format_exports_and_reads_back(ingested, tmp_path: Path) -> None:
     ranges = sorted((c.source_range.start_time.to_frames(), c.source_range.duration.to_frames()) for c in clips)
     assert ranges == sorted((s.start_frame, s.end_frame - s.start_frame) for s in ntsc)
 
-    (otio_file,) = client.export("otio", out_dir=str(tmp_path / "otio"))
+    (otio_file,) = client.export("otio", out_dir="otio")
     collection = otio.adapters.read_from_file(otio_file.path)
     exported = {c.name: c for c in collection.find_clips()}
     assert len(exported) == len(shots)
     for clip in exported.values():
         assert Path(clip.media_reference.target_url.replace("file://", "")).name in ("counter.mp4", "testvideo.mp4")
 
-    xml_files = client.export("xmeml", out_dir=str(tmp_path / "xmeml"))
+    xml_files = client.export("xmeml", out_dir="xmeml")
     timelines = otio.adapters.read_from_file(xml_files[0].path, adapter_name="fcp_xml")
     assert len(list(timelines.find_clips())) >= len(shots)
 
     for version in ("1.9", "1.10", "1.11"):
-        (fcpxml,) = client.export("fcpxml", out_dir=str(tmp_path / f"fcpxml{version}"),
+        (fcpxml,) = client.export("fcpxml", out_dir=f"fcpxml{version}",
                                   options={"fcpxml_version": version})
         if DTD_DIR.is_dir():
             dtd = etree.DTD(str(DTD_DIR / f"FCPXMLv{version.replace('.', '_')}.dtd"))
             assert dtd.validate(etree.parse(fcpxml.path)), dtd.error_log.filter_from_errors()
 
-    ale_files = [f for f in client.export("ale", out_dir=str(tmp_path / "ale")) if f.name.endswith(".ale")]
+    ale_files = [f for f in client.export("ale", out_dir="ale") if f.name.endswith(".ale")]
     ale_names = set()
     for f in ale_files:
         if "FPS\t10" in Path(f.path).read_text():
@@ -69,12 +69,29 @@ def test_every_format_exports_and_reads_back(ingested, tmp_path: Path) -> None:
     assert as_bytes.data.startswith(b"{") and not as_bytes.path
 
 
-def test_bad_export_requests(ingested, tmp_path: Path) -> None:
-    out = tmp_path / "exports"
+def test_bad_export_requests(ingested, served, tmp_path: Path) -> None:
+    server, _ = served
+    root = server.config.exports_path
     with pytest.raises(InvalidArgument, match="unknown export format"):
-        ingested.export("avid-bin", out_dir=str(out))
+        ingested.export("avid-bin", out_dir="day1")
     with pytest.raises(InvalidArgument, match="fcpxml_version"):
-        ingested.export("fcpxml", out_dir=str(out), options={"fcpxml_version": "2.0"})
+        ingested.export("fcpxml", out_dir="day1", options={"fcpxml_version": "2.0"})
     with pytest.raises(NotFound, match="no cluster"):
-        ingested.export("otio", out_dir=str(out), cluster_ids=["scene-99999"])
-    assert not out.exists(), "a refused export writes nothing"
+        ingested.export("otio", out_dir="day1", cluster_ids=["scene-99999"])
+    assert not (root / "day1").exists(), "a refused export writes nothing"
+    # the server writes only under its export root, and never over a file unless asked
+    for outside in (str(tmp_path / "elsewhere"), "/proc/binsight", "../../escape", str(Path.home() / ".config" / "x")):
+        with pytest.raises(PermissionDenied, match="export root"):
+            ingested.export("otio", out_dir=outside)
+    assert not (tmp_path / "elsewhere").exists()
+    with pytest.raises(InvalidArgument, match="NUL"):
+        ingested.export("otio", out_dir="bad\0name")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "a_file").write_text("mine")
+    with pytest.raises(InvalidArgument, match="is a file"):
+        ingested.export("otio", out_dir="a_file")
+    (first,) = ingested.export("otio", out_dir="day2", project="bins")
+    with pytest.raises(FailedPrecondition, match="exist"):
+        ingested.export("otio", out_dir="day2", project="bins")
+    (again,) = ingested.export("otio", out_dir="day2", project="bins", overwrite=True)
+    assert again.path == first.path and (root / "a_file").read_text() == "mine"

@@ -164,7 +164,6 @@ def test_bad_input_is_refused_and_changes_nothing(served, tmp_path: Path) -> Non
     cut_short = truncate(shared_media("testvideo.mp4"), tmp_path / "cut.mp4", keep=0.3)
     cases = [
         (str(tmp_path / "missing.mp4"), "no such file"),
-        (str(empty_dir), "no video files"),
         (str(zero), "empty"),
         (str(text), "not a video"),
     ]
@@ -174,6 +173,10 @@ def test_bad_input_is_refused_and_changes_nothing(served, tmp_path: Path) -> Non
     with pytest.raises(InvalidArgument):
         client.start_ingest([])
     assert (client.list_media(), client.list_shots(), len(client.list_jobs())) == before
+    # a folder is walked by the job (the call returns at once): none of its files is a video
+    job = client.ingest([str(empty_dir)])
+    assert job.state == "failed" and "no video files" in job.error
+    assert (client.list_media(), client.list_shots()) == before[:2]
     # a truncated mp4 is either refused whole (no index) or ingested as far as it decodes, with
     # the truncation reported; either way the earlier file is untouched
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from binsight.store import Store
+from conftest import allow_test_media
 from binsight_client import Client
 from media_factory import encode, shared_media
 from test_server import FPS, pan_shot
@@ -25,6 +26,7 @@ def free_port() -> int:
 
 
 def serve(data_dir: Path, port: int) -> subprocess.Popen:
+    allow_test_media(data_dir, data_dir.parent)
     env = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_FACES__ENABLED": "false"}
     proc = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", f"127.0.0.1:{port}", "serve"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

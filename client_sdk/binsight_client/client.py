@@ -13,6 +13,7 @@ imports the server package::
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import grpc
@@ -27,21 +28,49 @@ from . import types as t
 from .errors import from_rpc_error
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+
+def _read(path: str) -> bytes:
+    with open(os.path.expanduser(path), "rb") as f:
+        return f.read()
+
+
+def _token(token_file: Optional[str]) -> str:
+    token = os.environ.get("BINSIGHT_TOKEN", "").strip()
+    path = token_file or os.environ.get("BINSIGHT_TOKEN_FILE")
+    if not token and path:
+        token = _read(path).decode().strip()
+    return token
 DEFAULT_TIMEOUT_S = 30.0
 
 
 class Client:
     def __init__(self, address: str = DEFAULT_ADDRESS, timeout: float = DEFAULT_TIMEOUT_S,
-                 actor: str = "") -> None:
+                 actor: str = "", token_file: Optional[str] = None, tls_ca: Optional[str] = None) -> None:
         """``timeout`` is the default per-call deadline in seconds (each method also takes
-        ``timeout=``); ``actor`` names the person whose corrections this client sends."""
+        ``timeout=``); ``actor`` names the person whose corrections this client sends (a server
+        that takes tokens uses the token's name instead).
+
+        Credentials never come from code: the token is read from ``$BINSIGHT_TOKEN``, else from
+        the file ``token_file`` or ``$BINSIGHT_TOKEN_FILE``; TLS is on when ``tls_ca`` or
+        ``$BINSIGHT_TLS_CA`` names the CA certificate that signed the server's (with
+        ``$BINSIGHT_TLS_CERT`` and ``$BINSIGHT_TLS_KEY`` for a client certificate)."""
         self.address = address
         self.timeout = timeout
         self.actor = actor
-        self._channel = grpc.insecure_channel(address, options=[
-            ("grpc.max_receive_message_length", 256 * 1024 * 1024),
-            ("grpc.max_send_message_length", 64 * 1024 * 1024),
-        ])
+        token = _token(token_file)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        options = [("grpc.max_receive_message_length", 256 * 1024 * 1024),
+                   ("grpc.max_send_message_length", 64 * 1024 * 1024)]
+        ca = tls_ca or os.environ.get("BINSIGHT_TLS_CA")
+        if ca:
+            cert, key = os.environ.get("BINSIGHT_TLS_CERT"), os.environ.get("BINSIGHT_TLS_KEY")
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=_read(ca), private_key=_read(key) if key else None,
+                certificate_chain=_read(cert) if cert else None)
+            self._channel = grpc.secure_channel(address, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(address, options=options)
         self._ingest = ingest_pb2_grpc.IngestServiceStub(self._channel)
         self._clusters = clusters_pb2_grpc.ClusterServiceStub(self._channel)
         self._feedback = feedback_pb2_grpc.FeedbackServiceStub(self._channel)
@@ -62,7 +91,7 @@ class Client:
 
     def _call(self, method: Callable[..., Any], request: Any, timeout: Optional[float]) -> Any:
         try:
-            return method(request, timeout=self.timeout if timeout is None else timeout)
+            return method(request, timeout=self.timeout if timeout is None else timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
@@ -83,7 +112,7 @@ class Client:
 
     def watch_job(self, job_id: str, timeout: Optional[float] = None) -> Iterator[t.JobEvent]:
         """Progress events until the job ends. ``timeout`` bounds the whole stream (default: none)."""
-        stream = self._ingest.WatchJob(ingest_pb2.JobRequest(job_id=job_id), timeout=timeout)
+        stream = self._ingest.WatchJob(ingest_pb2.JobRequest(job_id=job_id), timeout=timeout, metadata=self._metadata)
         try:
             for event in stream:
                 yield t.from_message(t.JobEvent, event)
@@ -256,13 +285,15 @@ class Client:
 
     # -- export ------------------------------------------------------------------------------------
     def export(self, format: str, out_dir: str = "", cluster_ids: Sequence[str] = (), include_noise: bool = True,
-               options: Optional[Dict[str, str]] = None, project: str = "",
+               options: Optional[Dict[str, str]] = None, project: str = "", overwrite: bool = False,
                timeout: Optional[float] = None) -> t.Export:
-        """Export bins. With ``out_dir`` the server writes the files there (a path on the server);
-        without it the files' bytes come back in ``ExportedFile.data``. ``cluster_ids`` may name
+        """Export bins. With ``out_dir`` the server writes the files there (a folder under its
+        export root; refused over existing files unless ``overwrite``); without it the files'
+        bytes come back in ``ExportedFile.data``. ``cluster_ids`` may name
         scene bins, people (character ids) and "noise"; none: every bin."""
         request = export_pb2.ExportRequest(format=format, cluster_ids=list(cluster_ids), include_noise=include_noise,
-                                           out_dir=out_dir, options=options or {}, project=project)
+                                           out_dir=out_dir, options=options or {}, project=project,
+                                           overwrite=overwrite)
         return t.from_message(t.Export, self._call(self._export.Export, request, timeout))
 
     def export_formats(self, timeout: Optional[float] = None) -> List[str]:

@@ -45,6 +45,14 @@ class Unimplemented(BinsightError):
     """The server does not offer this call yet."""
 
 
+class PermissionDenied(BinsightError):
+    """The caller may not do this: a path outside the media roots, a read-only token."""
+
+
+class Unauthenticated(BinsightError):
+    """The server needs a valid token (BINSIGHT_TOKEN or BINSIGHT_TOKEN_FILE)."""
+
+
 _BY_CODE: Dict[grpc.StatusCode, Type[BinsightError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.NOT_FOUND: NotFound,
@@ -53,6 +61,8 @@ _BY_CODE: Dict[grpc.StatusCode, Type[BinsightError]] = {
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
     grpc.StatusCode.CANCELLED: Cancelled,
     grpc.StatusCode.UNIMPLEMENTED: Unimplemented,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
 }
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterator, List, Optional, Type, TypeVar, Union, get_type_hints
+from typing import Any, Dict, Iterator, List, Optional, Type, TypeVar, Union, get_type_hints
 
 T = TypeVar("T")
 
@@ -140,6 +140,7 @@ class FileResult:
     shots: int = 0
     faces: int = 0
     warnings: List[str] = field(default_factory=list)
+    stage_seconds: Dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -338,6 +339,8 @@ def _convert(hint: Any, raw: Any, name: str, message: Any) -> Any:
         return _convert(inner, raw, name, message) if message.HasField(name) else None
     if origin in (list, List):
         return [_convert(args[0], item, name, message) for item in raw]
+    if origin in (dict, Dict):
+        return dict(raw)
     if hint is Fraction:
         return Fraction(raw.num, raw.den) if raw.den else Fraction(0)
     if dataclasses.is_dataclass(hint):

@@ -7,12 +7,14 @@ Nothing reaches the store until the file is complete, and then in one ``commit_m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
+import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -104,6 +106,31 @@ class Committed:
 Progress = Callable[[Stage, int, int], None]  # (stage, done, total)
 
 
+class _StageClock:
+    """Wall seconds per ingest stage, for the job's file result and the log. ``aside`` books time
+    spent inside the current stage to another one (waiting on face workers during embedding)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+        self._aside = 0.0
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - self._mark - self._aside, 4)
+        self._mark, self._aside = now, 0.0
+
+    @contextlib.contextmanager
+    def aside(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self._aside += spent
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 4)
+
+
 class Ingestor:
     """Turns one file into committed rows, with the project's active models."""
 
@@ -127,16 +154,19 @@ class Ingestor:
             outcome.faces = len(self.store.faces.without_vectors(outcome.media_id))
             return outcome, None
 
+        clock = _StageClock()
         progress(Stage.PROBE, 0, 0)
         info = probe(str(path))
         media_id = media_id_for(path, digest)
+        clock.lap("probe")
         progress(Stage.DETECT, 0, info.frame_count)
         detection = detect_shots(str(path), info, self.settings.detector,
                                  progress=lambda done, total, shots: progress(Stage.DETECT, done, total),
                                  cancelled=cancelled)
+        clock.lap("detect")
         folder = self.media_cache / media_id
         try:
-            rows = self._embed_shots(path, info, detection, media_id, folder, progress, cancelled)
+            rows = self._embed_shots(path, info, detection, media_id, folder, progress, cancelled, clock)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -152,6 +182,7 @@ class Ingestor:
         self.store.commit_media(media, rows.shots, rows.keyframes, rows.faces, replaces=replaced)
         for old in replaced:
             shutil.rmtree(self.media_cache / old, ignore_errors=True)
+        clock.lap("store")
         by_frames = {(s.start_frame, s.end_frame): s.shot_id for s in old_shots}
         same = {s.shot_id: by_frames[(s.start_frame, s.end_frame)] for s in rows.shots
                 if (s.start_frame, s.end_frame) in by_frames}
@@ -160,12 +191,13 @@ class Ingestor:
         outcome.shots = len(rows.shots)
         outcome.faces = len(rows.faces)
         outcome.warnings = list(warnings)
+        outcome.stage_seconds = clock.seconds
         if detection.truncated:
             outcome.message = "file is truncated: the decodable part was ingested"
         return outcome, Committed(media_id, tuple(replaced), tuple(s.shot_id for s in old_shots), same)
 
     def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str, folder: Path,
-                     progress: Progress, cancelled: Callable[[], bool]) -> FileRows:
+                     progress: Progress, cancelled: Callable[[], bool], clock: "_StageClock") -> FileRows:
         folder.mkdir(parents=True, exist_ok=True)
         rows = FileRows()
         shots = {s.index: s for s in detection.shots}
@@ -204,13 +236,16 @@ class Ingestor:
                 if faces is not None:
                     face_jobs.append(faces.submit(self._shot_faces, samples, shot_id, media_id))
                     while len(face_jobs) >= _FACE_WORKERS:
-                        rows.faces.extend(face_jobs.popleft().result())
+                        with clock.aside("faces"):  # waiting on faces, beyond what ran alongside
+                            rows.faces.extend(face_jobs.popleft().result())
                 if len(pending) >= _EMBED_BATCH:
                     flush()
                 progress(Stage.EMBED, done, len(detection.shots))
             flush()
-            while face_jobs:
-                rows.faces.extend(face_jobs.popleft().result())
+            with clock.aside("faces"):
+                while face_jobs:
+                    rows.faces.extend(face_jobs.popleft().result())
+            clock.lap("embed")
         finally:
             if faces is not None:
                 faces.shutdown(wait=True, cancel_futures=True)

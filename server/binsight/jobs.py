@@ -52,6 +52,7 @@ class FileOutcome:
     shots: int = 0
     faces: int = 0
     warnings: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # probe, detect, embed, faces, store
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,12 @@ class JobContext:
     def check_cancelled(self) -> None:
         if self.cancel_requested.is_set():
             raise Cancelled(f"job {self.job.job_id} was cancelled")
+
+    def add_file(self, path: str) -> int:
+        """A file the job found (walking a folder) to its list; returns its index."""
+        with self._manager._lock:
+            self.job.files.append(FileOutcome(path=path))
+            return len(self.job.files) - 1
 
 
 Work = Callable[[JobContext], None]

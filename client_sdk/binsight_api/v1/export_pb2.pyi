@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ExportRequest(_message.Message):
-    __slots__ = ("format", "cluster_ids", "include_noise", "out_dir", "options", "project")
+    __slots__ = ("format", "cluster_ids", "include_noise", "out_dir", "options", "project", "overwrite")
     class OptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -21,13 +21,15 @@ class ExportRequest(_message.Message):
     OUT_DIR_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
+    OVERWRITE_FIELD_NUMBER: _ClassVar[int]
     format: str
     cluster_ids: _containers.RepeatedScalarFieldContainer[str]
     include_noise: bool
     out_dir: str
     options: _containers.ScalarMap[str, str]
     project: str
-    def __init__(self, format: _Optional[str] = ..., cluster_ids: _Optional[_Iterable[str]] = ..., include_noise: _Optional[bool] = ..., out_dir: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., project: _Optional[str] = ...) -> None: ...
+    overwrite: bool
+    def __init__(self, format: _Optional[str] = ..., cluster_ids: _Optional[_Iterable[str]] = ..., include_noise: _Optional[bool] = ..., out_dir: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., project: _Optional[str] = ..., overwrite: _Optional[bool] = ...) -> None: ...
 
 class ExportedFile(_message.Message):
     __slots__ = ("name", "path", "data")

@@ -40,7 +40,14 @@ class JobRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ...) -> None: ...
 
 class FileResult(_message.Message):
-    __slots__ = ("path", "media_id", "status", "message", "shots", "faces", "warnings")
+    __slots__ = ("path", "media_id", "status", "message", "shots", "faces", "warnings", "stage_seconds")
+    class StageSecondsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     PATH_FIELD_NUMBER: _ClassVar[int]
     MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +55,7 @@ class FileResult(_message.Message):
     SHOTS_FIELD_NUMBER: _ClassVar[int]
     FACES_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    STAGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     path: str
     media_id: str
     status: str
@@ -55,7 +63,8 @@ class FileResult(_message.Message):
     shots: int
     faces: int
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, path: _Optional[str] = ..., media_id: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., shots: _Optional[int] = ..., faces: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    stage_seconds: _containers.ScalarMap[str, float]
+    def __init__(self, path: _Optional[str] = ..., media_id: _Optional[str] = ..., status: _Optional[str] = ..., message: _Optional[str] = ..., shots: _Optional[int] = ..., faces: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ..., stage_seconds: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("job_id", "kind", "state", "paths", "created_at", "finished_at", "files_total", "files_done", "shots_found", "error", "files", "scene_model_id", "face_model_id")

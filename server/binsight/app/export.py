@@ -8,14 +8,17 @@ Top-level bins: every scene bin (with its character sub-bins), a people bin for 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..bins import Bin, BinClip, BinKind, BinSet
+from ..errors import Conflict, InvalidInput, PermissionDenied, Unavailable
 from ..exporters import ExportOptions, available_formats, get_exporter
 from ..records import ShotRecord
 from ..scene_index import SceneIndex
+from ..validate import shown
 from .sources import source_media
 from .views import ProjectView
 
@@ -38,10 +41,11 @@ class ExportOutcome:
 
 
 class ExportService:
-    def __init__(self, index: SceneIndex, view: Callable[[], ProjectView], project_name: str) -> None:
+    def __init__(self, index: SceneIndex, view: Callable[[], ProjectView], project_name: str, root: Path) -> None:
         self.index = index
         self.view = view
         self.project_name = project_name
+        self.root = root  # the only folder the server writes exports into
 
     def formats(self) -> list[str]:
         return available_formats()
@@ -82,18 +86,59 @@ class ExportService:
         return BinSet(project=project_name or self.project_name, bins=tuple(bins))
 
     def export(self, fmt: str, cluster_ids: Sequence[str | None] = (), include_noise: bool = True,
-               out_dir: str = "", options: dict[str, str] | None = None, project_name: str = "") -> ExportOutcome:
+               out_dir: str = "", options: dict[str, str] | None = None, project_name: str = "",
+               overwrite: bool = False) -> ExportOutcome:
+        """Render the bins in ``fmt``: the files' bytes back, or, with ``out_dir`` (a folder under
+        the export root; a relative one is taken from there), written on the server, all files
+        or none, never over an existing file unless ``overwrite``."""
         exporter = get_exporter(fmt, options or {})  # InvalidInput names the valid formats and options
+        target = self._target(out_dir) if out_dir else None
         binset = self.binset(cluster_ids, include_noise, project_name)
-        export_options = ExportOptions(project_name=project_name or None, include_noise=include_noise)
-        if out_dir:
-            written = exporter.write(binset, Path(out_dir).expanduser(), export_options)
-            files = tuple(ExportedFile(p.name, path=str(p)) for p in written.paths)
-            warnings = written.warnings
-        else:
-            result = exporter.render(binset, export_options)
-            files = tuple(ExportedFile(f.name, data=f.data) for f in result.files)
-            warnings = result.warnings
-        for warning in warnings:
+        result = exporter.render(binset, ExportOptions(project_name=project_name or None, include_noise=include_noise))
+        for warning in result.warnings:
             log.warning("export warning", extra={"format": fmt, "warning": warning})
-        return ExportOutcome(files, tuple(warnings))
+        if target is None:
+            return ExportOutcome(tuple(ExportedFile(f.name, data=f.data) for f in result.files), result.warnings)
+        paths = write_all(target, [(f.name, f.data) for f in result.files], overwrite)
+        return ExportOutcome(tuple(ExportedFile(p.name, path=str(p)) for p in paths), result.warnings)
+
+    def _target(self, out_dir: str) -> Path:
+        if "\0" in out_dir:
+            raise InvalidInput("the export folder holds a NUL character")
+        root = self.root.expanduser().resolve()
+        target = (root / out_dir).resolve()  # an absolute out_dir replaces the root, then is checked
+        if target != root and not target.is_relative_to(root):
+            raise PermissionDenied(f"the server writes exports only under its export root {root}; give a folder "
+                                   f"inside it (a relative one is taken from there), or ask for the files' bytes")
+        if target.exists() and not target.is_dir():
+            raise InvalidInput(f"{shown(out_dir)} is a file, not a folder")
+        return target
+
+
+def write_all(folder: Path, files: Sequence[tuple[str, bytes]], overwrite: bool) -> list[Path]:
+    """Write every file or none: each goes to a temporary name first, and only when all are
+    written are they renamed into place (a full disk leaves the folder as it was)."""
+    clashes = [name for name, _ in files if (folder / name).exists()]
+    if clashes and not overwrite:
+        raise Conflict(f"{len(clashes)} file(s) exist in {folder} ({', '.join(clashes[:3])}); "
+                       f"export elsewhere or ask to overwrite")
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files:
+            tmp = folder / f".{name}.{os.getpid()}.part"
+            written.append(tmp)
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as exc:
+        for tmp in written:
+            tmp.unlink(missing_ok=True)
+        raise Unavailable(f"could not write the export to {folder}: {exc.strerror or exc} "
+                          f"(nothing was written; free space or pick another folder)") from None
+    paths = []
+    for tmp, (name, _) in zip(written, files):
+        os.replace(tmp, folder / name)
+        paths.append(folder / name)
+    return paths

@@ -19,8 +19,10 @@ import numpy as np
 
 from ..catalog import Catalog
 from ..character_index import CharacterIndex
-from ..discovery import discover
-from ..errors import InvalidInput, NotFound
+from ..access import Access
+from ..discovery import looks_like_video, walk
+from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..faults import fault_point
 from ..ingestor import Committed, Ingestor, Stage
 from ..jobs import Event, FileStatus, Job, JobContext, JobManager, JobState
 from ..media.probe import probe
@@ -28,7 +30,7 @@ from ..models.select import ActiveModels
 from ..records import MediaRecord
 from ..scene_index import SceneIndex
 from ..store import Store
-from ..validate import shown
+from ..validate import check_paths, shown
 from .views import ProjectView, ShotView
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,8 @@ class ImageView:
 class IngestService:
     def __init__(self, store: Store, media_cache: Path, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
                  catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
-                 view: Callable[[], ProjectView]) -> None:
+                 view: Callable[[], ProjectView], access: Access) -> None:
+        self.access = access
         self.store = store
         self.media_cache = media_cache
         self.models = models
@@ -58,25 +61,33 @@ class IngestService:
 
     # -- jobs -------------------------------------------------------------------------------------
     def start_ingest(self, paths: Sequence[str], recursive: bool = True, force: bool = False) -> Job:
-        if not paths:
-            raise InvalidInput("give at least one file or folder to ingest")
-        files = discover(paths, recursive)
-        explicit = {Path(p).expanduser().resolve() for p in paths if not Path(p).expanduser().is_dir()}
+        """An ingest job over files and folders under the media roots. Files named on their own
+        are probed now (a file that is not a video is refused and nothing is stored); folders are
+        walked by the job, which keeps the video files it finds there."""
+        paths = check_paths(paths)
+        targets = [self.access.readable(p) for p in paths]  # refused before anything reveals a file
+        for raw, target in zip(paths, targets):
+            if not target.exists():
+                raise InvalidInput(f"{shown(raw)}: no such file or folder")
+        files = list(dict.fromkeys(t for t in targets if not t.is_dir()))
         for path in files:
-            if path in explicit:  # a file named on its own must be a video: say so now, store nothing
-                probe(str(path))
-        return self.jobs.submit("ingest", list(paths), [str(f) for f in files], self._ingest_work(files, force),
+            probe(str(path))
+        folders = [t for t in targets if t.is_dir()]
+        return self.jobs.submit("ingest", list(paths), [str(f) for f in files],
+                                self._ingest_work(folders, recursive, force),
                                 scene_model_id=self.models.scene_model_id,
                                 face_model_id=self.models.face_model_id)
 
-    def _ingest_work(self, files: list[Path], force: bool) -> Callable[[JobContext], None]:
+    def _ingest_work(self, folders: list[Path], recursive: bool, force: bool) -> Callable[[JobContext], None]:
         def work(ctx: JobContext) -> None:
             self.models.preload()
-            log.info("ingest started", extra={"job_id": ctx.job.job_id, "files": len(files),
+            self._walk(ctx, folders, recursive)
+            log.info("ingest started", extra={"job_id": ctx.job.job_id, "files": len(ctx.job.files),
                                               "scene_model": self.models.scene_model_id,
                                               "face_model": self.models.face_model_id or None})
-            for n, path in enumerate(files):
+            for n in range(len(ctx.job.files)):
                 ctx.check_cancelled()
+                path = Path(ctx.job.files[n].path)
                 started = time.monotonic()
 
                 def progress(stage: Stage, done: int, total: int, _file: str = str(path)) -> None:
@@ -90,15 +101,38 @@ class IngestService:
                     continue
                 ctx.job.files[n] = result
                 if committed is not None:
+                    fault_point("after_commit")
                     self._after_commit(committed)
                     ctx.job.shots_found += result.shots
                 ctx.emit(file=str(path), stage=Stage.DONE, message=result.message or result.status)
                 log.info("file ingested", extra={"job_id": ctx.job.job_id, "path": str(path),
                                                  "status": result.status, "shots": result.shots,
-                                                 "faces": result.faces,
+                                                 "faces": result.faces, "stages": result.stage_seconds,
                                                  "seconds": round(time.monotonic() - started, 2)})
             self.store.optimize()
         return work
+
+    def _walk(self, ctx: JobContext, folders: list[Path], recursive: bool) -> None:
+        """Add the video files of ``folders`` to the job (inside the media roots; judged by
+        content, see ``discovery``)."""
+        named = {f.path for f in ctx.job.files}
+        for folder in folders:
+            found = 0
+            for path in walk(folder, recursive):
+                ctx.check_cancelled()
+                try:
+                    resolved = self.access.readable(str(path))
+                except PermissionDenied:
+                    continue  # a link out of the media roots
+                if str(resolved) not in named and looks_like_video(resolved):
+                    named.add(str(resolved))
+                    ctx.add_file(str(resolved))
+                    found += 1
+            ctx.emit(file=str(folder), stage=Stage.PROBE, message=f"{found} video file(s) found")
+            if not found:
+                log.warning("folder holds no video files", extra={"job_id": ctx.job.job_id, "folder": str(folder)})
+        if not ctx.job.files:
+            raise InvalidInput(f"no video files in {', '.join(str(f) for f in folders)}")
 
     def _after_commit(self, committed: Committed) -> None:
         """Show the committed file, place its shots, regroup faces."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from ..access import Access
 from ..catalog import Catalog
 from ..character_index import CharacterIndex
 from ..clustering.characters import CharacterConfig
@@ -51,13 +52,14 @@ class Project:
         self.jobs = JobManager()
         ingestor = Ingestor(self.store, config.media_cache, self.models,
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
+        self.access = Access(config.data_dir)
         self.ingest = IngestService(self.store, config.media_cache, self.models, ingestor, self.jobs, self.catalog,
-                                    self.index, self.characters, self.view)
+                                    self.index, self.characters, self.view, self.access)
         self.clusters = ClusterService(self.index, self.view)
         self.feedback = FeedbackService(self.store, self.index, self.characters, config.data_dir)
         self.search = SearchService(self.index, self.models, self.view)
         self.compare = CompareService()
-        self.export = ExportService(self.index, self.view, config.data_dir.name)
+        self.export = ExportService(self.index, self.view, config.data_dir.name, config.exports_path)
         self.system = SystemService(self.models, self.index, config.data_dir, config.faces.enabled, self.view)
         log.info("project open", extra={"data_dir": str(config.data_dir), "scene_model": self.models.scene_model_id,
                                         "face_model": self.models.face_model_id or None,

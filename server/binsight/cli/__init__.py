@@ -8,6 +8,8 @@
     binsight export --format fcpxml --out DIR
     binsight feedback list | export --out triplets.jsonl | train | adapters | activate VERSION
     binsight models list | pull NAME | export-clip ... | import DIR | verify
+    binsight roots add|list|remove       # the folders the server may read footage from
+    binsight tokens add NAME --scope read|write|admin | list | revoke NAME
     binsight resolve install | doctor    # the DaVinci Resolve Studio panel
 
 Global flags (``--address``, ``--data-dir``, ``--config``, ``--log-level``, ``--log-format``) go
@@ -125,6 +127,20 @@ def _parser() -> argparse.ArgumentParser:
     command("adapters", commands.feedback_adapters, "stored adapter versions", fsub)
     command("activate", commands.feedback_activate, "activate an adapter version ('' for none: rollback)",
             fsub).add_argument("version")
+
+    roots = sub.add_parser("roots", help="the folders this server may read footage from", parents=[shared])
+    rsub = roots.add_subparsers(dest="roots_command", required=True)
+    command("list", commands.roots_list, "media roots", rsub)
+    command("add", commands.roots_add, "allow footage under these folders", rsub).add_argument("folders", nargs="+")
+    command("remove", commands.roots_remove, "stop reading new footage from these folders", rsub).add_argument(
+        "folders", nargs="+")
+    tokens = sub.add_parser("tokens", help="API tokens (needed beyond loopback)", parents=[shared])
+    tsub = tokens.add_subparsers(dest="tokens_command", required=True)
+    tadd = command("add", commands.tokens_add, "a new token; its secret is printed once", tsub)
+    tadd.add_argument("name", help="the editor's name on every correction made with it")
+    tadd.add_argument("--scope", choices=("read", "write", "admin"), default="write")
+    command("list", commands.tokens_list, "tokens by name and scope (never their secrets)", tsub)
+    command("revoke", commands.tokens_revoke, "refuse a token from now on", tsub).add_argument("name")
 
     resolve = sub.add_parser("resolve", add_help=False,
                              help="install the DaVinci Resolve Studio panel (install) or check its set-up (doctor)")

@@ -4,16 +4,29 @@ panel does, to the server ``connect`` finds (or starts)."""
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+from pathlib import Path
 
 from binsight_client import BinsightError, Client
 from binsight_client import types as t
 
+from ..access import Access
+from ..addresses import is_loopback
 from ..config import Config
+from ..errors import BinsightError as CoreError
+from ..records import TokenScope
 from . import render
 from .connect import connect
 
 RUN_FORMATS = ("bins_json", "otio", "fcpxml", "xmeml", "edl", "ale")
+
+
+class LocalError(CoreError):
+    """A command line that cannot work on this machine (a path that does not exist)."""
+
+    kind = "invalid_argument"
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
@@ -23,6 +36,39 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     print(f"binsight serving on {server.address} (data: {config.data_dir}); Ctrl-C stops it", file=sys.stderr)
     server.wait()
     return 0
+
+
+def allow(client: Client, paths: list[str], config: Config) -> None:
+    """Footage named by the local user to a server on this machine: a path that does not exist
+    is said at once, and the folders named become media roots of the project over this data dir
+    (the user owns it), each said in a line. A remote server's paths are its own business."""
+    if not is_loopback(client.address):
+        return
+    access = Access(config.data_dir)
+    known = {r.path for r in access.roots()}
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if not path.exists():
+            raise LocalError(f"{raw}: no such file or folder")
+        folder = path if path.is_dir() else path.parent
+        if any(folder == Path(k) or folder.is_relative_to(k) for k in known):
+            continue
+        access.add_root(str(folder), getpass.getuser())
+        known.add(str(folder))
+        print(f"media root added: {folder}  (binsight roots list | remove)", file=sys.stderr)
+
+
+def write_locally(folder: Path, files: t.Export) -> list[Path]:
+    """Files whose bytes the server sent, written here by this user (the folder they named)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for f in files:
+        path = folder / Path(f.name).name
+        tmp = path.with_name(f".{path.name}.part")
+        tmp.write_bytes(f.data)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
 
 
 def follow(client: Client, paths: list[str], force: bool, recursive: bool = True) -> t.Job:
@@ -41,6 +87,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     are still written; the exit status says whether all of them were."""
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     with connect(config) as client:
+        allow(client, args.paths, config)
         job = follow(client, args.paths, args.force)
         if job.state != "succeeded":
             print(f"binsight: ingest {job.state}: {job.error}", file=sys.stderr)
@@ -48,13 +95,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
         # Online assignment sends a shot unlike every bin so far to noise; the batch pass groups
         # those into bins (keeping every bin the editor has touched).
         render.recluster(client.recluster())
-        args.out.mkdir(parents=True, exist_ok=True)
-        out = str(args.out.resolve())
+        out = args.out.resolve()
         failed = []
         for fmt in formats:
             try:
-                files = client.export(fmt, out_dir=out, include_noise=True, project="bins")
-            except BinsightError as exc:
+                files = client.export(fmt, include_noise=True, project="bins")
+                write_locally(out, files)
+            except (BinsightError, OSError) as exc:
                 failed.append(fmt)
                 print(f"{fmt:9} FAILED: {exc}", file=sys.stderr)
                 continue
@@ -71,6 +118,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def ingest(args: argparse.Namespace, config: Config) -> int:
     with connect(config) as client:
+        allow(client, args.paths, config)
         if args.detach:
             print(client.start_ingest(args.paths, recursive=not args.no_recursive, force=args.force).job_id)
             return 0
@@ -131,10 +179,9 @@ def review(args: argparse.Namespace, config: Config) -> int:
 def export(args: argparse.Namespace, config: Config) -> int:
     options = dict(o.split("=", 1) for o in args.option)
     with connect(config) as client:
-        files = client.export(args.format, out_dir=str(args.out.resolve()), cluster_ids=args.cluster,
-                              include_noise=not args.no_noise, options=options)
-    for f in files:
-        print(f.path)
+        files = client.export(args.format, cluster_ids=args.cluster, include_noise=not args.no_noise, options=options)
+    for path in write_locally(args.out.resolve(), files):
+        print(path)
     for warning in files.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -204,3 +251,46 @@ def resolve(args: argparse.Namespace, config: Config) -> int:
     if argv[:1] == ["doctor"] and "--address" not in argv:
         argv += ["--address", config.address]
     return resolve_main(argv)
+
+
+def roots_list(args: argparse.Namespace, config: Config) -> int:
+    roots = Access(config.data_dir).roots()
+    if not roots:
+        print("no media roots: the server reads no footage (binsight roots add FOLDER)")
+    for r in roots:
+        print(f"{r.path}  (added {r.added_at[:19]} by {r.added_by})")
+    return 0
+
+
+def roots_add(args: argparse.Namespace, config: Config) -> int:
+    for folder in args.folders:
+        print(f"media root: {Access(config.data_dir).add_root(folder, getpass.getuser()).path}")
+    return 0
+
+
+def roots_remove(args: argparse.Namespace, config: Config) -> int:
+    for folder in args.folders:
+        Access(config.data_dir).remove_root(folder)
+        print(f"removed: {folder} (already ingested files stay; new ingests from there are refused)")
+    return 0
+
+
+def tokens_add(args: argparse.Namespace, config: Config) -> int:
+    secret = Access(config.data_dir).add_token(args.name, TokenScope(args.scope))
+    print(secret)
+    print(f"token {args.name!r} ({args.scope}): shown once; give it to {args.name} through a file "
+          f"(BINSIGHT_TOKEN_FILE) or BINSIGHT_TOKEN", file=sys.stderr)
+    return 0
+
+
+def tokens_list(args: argparse.Namespace, config: Config) -> int:
+    for token in Access(config.data_dir).tokens():
+        state = f"revoked {token.revoked_at[:19]}" if token.revoked_at else "valid"
+        print(f"{token.name:24} {token.scope:6} created {token.created_at[:19]}  {state}")
+    return 0
+
+
+def tokens_revoke(args: argparse.Namespace, config: Config) -> int:
+    Access(config.data_dir).revoke_token(args.name)
+    print(f"revoked {args.name}")
+    return 0

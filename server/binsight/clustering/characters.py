@@ -13,9 +13,11 @@ merge them. So:
    cannot-link between tracks seen in the same frame; a group needs ``min_founder_faces`` good
    faces to become a character (when in doubt keep apart: a merge is one click, a wrong merge is a
    hunt);
-4. weak faces (blurry/tiny/low-score, or good faces of groups too small to found) are grouped into
-   per-shot tracks too and may only join an existing character, by the same median distance under
-   a stricter threshold, never into a character already present in that frame.
+4. small or soft faces are judged as tracks: a track of several frames is evidence, and a group
+   of such tracks in two shots or more founds a character at a distance scaled down for the
+   face size (see ``CharacterConfig``); shorter tracks and good faces of groups too small to
+   found may only join an existing character, under a stricter threshold, never into a character
+   already present in that frame; faces too poor to judge stay unassigned.
 
 Editor constraints survive every run: faces pinned to a character stay (pinned faces of one
 character start as one group; two characters' pinned groups never merge), "not this person"
@@ -47,7 +49,17 @@ class Face:
 
 @dataclass
 class CharacterConfig:
-    """Gates and distances (Euclidean, in the face model's space)."""
+    """Gates and distances (Euclidean, in the face model's space).
+
+    Three tiers of face: *good* faces (large, sharp, confident) found characters as before;
+    *usable* small or soft faces (``min_usable_px`` and ``min_usable_score``) are judged as tracks
+    and found a character only with evidence: tracks of at least ``min_track_faces`` frames, in
+    at least two shots, linked at a distance scaled down for their size; *poor* faces (smaller
+    or less confident still) are left unassigned, never merged wrongly. Distances between units
+    are divided by ``size_factor`` of the smaller unit's face size, which is 1 from ``full_px``
+    up and ``small_factor`` at ``min_usable_px`` (bench/people.py: at 30-45 px the same person
+    across shots sits at 0.27-0.37 with dlib, other people at 0.48 and beyond; at 24 px they
+    overlap, and such faces score below ``min_usable_score``)."""
 
     match_threshold: float  # the face model's own same-person distance
     min_det_score: float = 0.7
@@ -56,6 +68,16 @@ class CharacterConfig:
     min_founder_faces: int = 2  # good faces a group needs to found a character
     weak_factor: float = 0.9  # weak faces join only below match_threshold * weak_factor
     linkage: str = "average"
+    min_usable_px: float = 28.0
+    min_usable_score: float = 0.5
+    min_track_faces: int = 3
+    full_px: float = 60.0
+    small_factor: float = 0.85
+
+    def size_factor(self, size_px: float) -> float:
+        span = max(self.full_px - self.min_usable_px, 1e-6)
+        t = float(np.clip((size_px - self.min_usable_px) / span, 0.0, 1.0))
+        return self.small_factor + (1.0 - self.small_factor) * t
 
 
 @dataclass
@@ -72,6 +94,11 @@ def face_quality(face: Face, config: CharacterConfig) -> float:
 def is_good(face: Face, config: CharacterConfig) -> bool:
     return (face.det_score >= config.min_det_score and face.size_px >= config.min_size_px
             and face.sharpness >= config.min_sharpness)
+
+
+def is_usable(face: Face, config: CharacterConfig) -> bool:
+    """Worth judging at all: a poorer face is left unassigned."""
+    return face.size_px >= config.min_usable_px and face.det_score >= config.min_usable_score
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -136,28 +163,35 @@ def cluster_characters(faces: Sequence[Face], config: CharacterConfig,
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     weights = np.asarray([face_quality(f, config) for f in faces])
     good = np.asarray([is_good(f, config) for f in faces])
+    usable = np.asarray([is_usable(f, config) for f in faces]) | good
 
-    # units: one per pinned character, then per-shot tracks of good and of weak faces
+    # units: one per pinned character, then per-shot tracks of good faces, and of usable faces
+    # with enough frames to be evidence; shorter usable tracks may only join; poor faces never
     pinned_ids = sorted(set(pins.values()))
     units: list[list[int]] = [[] for _ in pinned_ids]
     by_shot: dict[tuple[str, bool], list[int]] = {}
     for i, f in enumerate(faces):
         if f.face_id in pins:
             units[pinned_ids.index(pins[f.face_id])].append(i)
-        else:
+        elif usable[i]:
             by_shot.setdefault((f.shot_id, bool(good[i])), []).append(i)
     weak_units: list[list[int]] = []
     for (_, is_good_shot), rows in sorted(by_shot.items()):
         for track in _tracks(faces, rows, vectors, config.match_threshold):
-            (units if is_good_shot else weak_units).append(track)
+            (units if is_good_shot or len(track) >= config.min_track_faces else weak_units).append(track)
 
     labels = _link_units(faces, units, len(pinned_ids), vectors, weights, config)
     n_good = np.asarray([sum(good[i] for i in u) for u in units])
     face_label = np.full(len(faces), -1)
     for u, lab in zip(units, labels):
         face_label[u] = lab
+    evidence_shots: dict[int, set[str]] = {}
+    for u, lab in zip(units, labels):
+        if len(u) >= config.min_track_faces:
+            evidence_shots.setdefault(int(lab), set()).add(faces[u[0]].shot_id)
     founders = {lab for lab in set(labels.tolist())
-                if n_good[labels == lab].sum() >= config.min_founder_faces or lab in labels[: len(pinned_ids)]}
+                if n_good[labels == lab].sum() >= config.min_founder_faces or lab in labels[: len(pinned_ids)]
+                or len(evidence_shots.get(lab, ())) >= 2}
     for u, lab in zip(units, labels):
         if lab not in founders:
             face_label[u] = -1
@@ -190,10 +224,11 @@ def _link_units(faces: Sequence[Face], units: list[list[int]], n_pinned: int, ve
     centres = np.stack([vectors[u].mean(axis=0) for u in units]) if n else np.zeros((0, 1))
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
     near = np.sqrt(np.maximum(2.0 - 2.0 * centres @ centres.T, 0.0)) < 2.0 * config.match_threshold
+    scale = [config.size_factor(float(np.median([faces[i].size_px for i in u]))) if u else 1.0 for u in units]
     for a in range(n):  # only plausible pairs get the O(faces^2) median
         for b in np.flatnonzero(near[a, a + 1 :]) + a + 1:
-            dist[a, b] = dist[b, a] = set_distance(vectors[units[a]], weights[units[a]],
-                                                   vectors[units[b]], weights[units[b]])
+            d = set_distance(vectors[units[a]], weights[units[a]], vectors[units[b]], weights[units[b]])
+            dist[a, b] = dist[b, a] = d / min(scale[a], scale[b])  # small faces must be nearer
     cannot = np.zeros((n, n), bool)
     cannot[:n_pinned, :n_pinned] = True
     for a in range(n):

@@ -87,7 +87,8 @@ def _assign(message: Message, fd: FieldDescriptor, value: Any) -> None:
     if fd.type == FieldDescriptor.TYPE_MESSAGE:
         sub_cls = fd.message_type._concrete_class
         if fd.message_type.GetOptions().map_entry:
-            getattr(message, fd.name).update({str(k): str(v) for k, v in value.items()})
+            value_fd = fd.message_type.fields_by_name["value"]
+            getattr(message, fd.name).update({str(k): _scalar(value_fd, v) for k, v in value.items()})
         elif repeated:
             getattr(message, fd.name).extend(_sub(sub_cls, item) for item in value)
         else:

@@ -13,7 +13,6 @@ to start otherwise, saying how to fix it.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
 import signal
@@ -32,6 +31,7 @@ from binsight_api.v1 import (
 )
 
 from ..access import Access
+from ..addresses import is_loopback
 from ..app.project import Project
 from ..clock import utcnow
 from ..config import Config
@@ -45,16 +45,6 @@ from .calls import Calls
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def is_loopback(address: str) -> bool:
-    host = address.rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_policy(config: Config, access: Access) -> None:

@@ -23,8 +23,10 @@ from ..app.feedback import FeedbackService
 from ..app.ingest import IngestService
 from ..app.search import SearchService
 from ..app.system import SystemService
-from ..errors import BinsightError
-from .calls import Calls, actor
+from ..errors import BinsightError, PermissionDenied
+from ..access import allows
+from ..records import TokenScope
+from .calls import Calls, actor, caller
 from .convert import cluster_arg, message_of, status_for, to_message
 
 log = logging.getLogger(__name__)
@@ -265,9 +267,14 @@ class ExportServicer(_Servicer, export_pb2_grpc.ExportServiceServicer):
 
     @_rpc
     def Export(self, request, context):
+        token = caller()
+        if request.out_dir and token is not None and not allows(token.scope, TokenScope.WRITE):
+            raise PermissionDenied(f"token {token.name!r} may read, not write files on the server: "
+                                   f"ask for the files' bytes (no out_dir)")
         outcome = self.service.export(request.format, cluster_ids=[cluster_arg(c) for c in request.cluster_ids],
                                       include_noise=request.include_noise, out_dir=request.out_dir,
-                                      options=dict(request.options), project_name=request.project)
+                                      options=dict(request.options), project_name=request.project,
+                                      overwrite=request.overwrite)
         return to_message(export_pb2.ExportResponse, outcome)
 
     @_rpc
