@@ -149,3 +149,18 @@ def test_undone_state_survives_a_restart(start_server, takes) -> None:
     assert again.get_cluster(cluster.cluster_id).name != "Office"
     again.redo()
     assert again.get_cluster(cluster.cluster_id).name == "Office"
+
+
+def test_a_hand_picked_set_becomes_a_bin_and_exports_alone(project) -> None:
+    _, client = project
+    before = tree_state(client)
+    picked = [c.shots[0].shot_id for c in client.list_clusters().clusters[:2]]
+    made = client.create_bin(picked, "Best of")
+    new = {c.cluster_id: c for c in client.list_clusters().clusters}[made.event.to_id]
+    assert new.name == "Best of" and sorted(s.shot_id for s in new.shots) == sorted(picked)
+    (otio_file,) = client.export("otio", shot_ids=list(reversed(picked)), bin_name="Best of", project="pick")
+    import opentimelineio as otio
+    (collection,) = list(otio.adapters.read_from_string(otio_file.data.decode(), "otio_json"))
+    assert collection.name == "Best of" and len(list(collection.find_clips())) == 2
+    client.undo()
+    assert tree_state(client) == before

@@ -233,6 +233,11 @@ class Client:
         request = feedback_pb2.RenameRequest(id=character_id, name=name, actor=self.actor)
         return self._feedback_call(self._feedback.RenameCharacter, request, timeout)
 
+    def create_bin(self, shot_ids: Sequence[str], name: str = "", timeout: Optional[float] = None) -> t.FeedbackResult:
+        """A new scene bin holding these shots (a search's results, a hand-picked set)."""
+        request = feedback_pb2.CreateBinRequest(shot_ids=list(shot_ids), name=name, actor=self.actor)
+        return self._feedback_call(self._feedback.CreateBin, request, timeout)
+
     def undo(self, feedback_id: str = "", timeout: Optional[float] = None) -> t.FeedbackResult:
         """Undo a correction: by default this client's actor's latest one. Raises
         ``FailedPrecondition`` naming who and what when a later correction would be lost."""
@@ -286,14 +291,15 @@ class Client:
     # -- export ------------------------------------------------------------------------------------
     def export(self, format: str, out_dir: str = "", cluster_ids: Sequence[str] = (), include_noise: bool = True,
                options: Optional[Dict[str, str]] = None, project: str = "", overwrite: bool = False,
-               timeout: Optional[float] = None) -> t.Export:
+               shot_ids: Sequence[str] = (), bin_name: str = "", timeout: Optional[float] = None) -> t.Export:
         """Export bins. With ``out_dir`` the server writes the files there (a folder under its
         export root; refused over existing files unless ``overwrite``); without it the files'
         bytes come back in ``ExportedFile.data``. ``cluster_ids`` may name
-        scene bins, people (character ids) and "noise"; none: every bin."""
+        scene bins, people (character ids) and "noise"; none: every bin. ``shot_ids`` exports just
+        those shots, as one bin called ``bin_name`` (a search's results)."""
         request = export_pb2.ExportRequest(format=format, cluster_ids=list(cluster_ids), include_noise=include_noise,
                                            out_dir=out_dir, options=options or {}, project=project,
-                                           overwrite=overwrite)
+                                           overwrite=overwrite, shot_ids=list(shot_ids), bin_name=bin_name)
         return t.from_message(t.Export, self._call(self._export.Export, request, timeout))
 
     def export_formats(self, timeout: Optional[float] = None) -> List[str]:

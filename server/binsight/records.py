@@ -55,6 +55,7 @@ class FeedbackAction(StrEnum):
     MERGE_CHARACTERS = "merge_characters"
     REJECT_FACE = "reject_face"
     RENAME_CHARACTER = "rename_character"
+    CREATE_BIN = "create_bin"
 
 
 class FeedbackState(StrEnum):

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/export.proto\x12\x0b\x62insight.v1\"\xea\x01\n\rExportRequest\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\x13\n\x0b\x63luster_ids\x18\x02 \x03(\t\x12\x15\n\rinclude_noise\x18\x03 \x01(\x08\x12\x0f\n\x07out_dir\x18\x04 \x01(\t\x12\x38\n\x07options\x18\x05 \x03(\x0b\x32\'.binsight.v1.ExportRequest.OptionsEntry\x12\x0f\n\x07project\x18\x06 \x01(\t\x12\x11\n\toverwrite\x18\x07 \x01(\x08\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x0c\x45xportedFile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"L\n\x0e\x45xportResponse\x12(\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x19.binsight.v1.ExportedFile\x12\x10\n\x08warnings\x18\x02 \x03(\t\"\x14\n\x12ListFormatsRequest\"&\n\x13ListFormatsResponse\x12\x0f\n\x07\x66ormats\x18\x01 \x03(\t2\xa4\x01\n\rExportService\x12\x41\n\x06\x45xport\x12\x1a.binsight.v1.ExportRequest\x1a\x1b.binsight.v1.ExportResponse\x12P\n\x0bListFormats\x12\x1f.binsight.v1.ListFormatsRequest\x1a .binsight.v1.ListFormatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/export.proto\x12\x0b\x62insight.v1\"\x8e\x02\n\rExportRequest\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\x13\n\x0b\x63luster_ids\x18\x02 \x03(\t\x12\x15\n\rinclude_noise\x18\x03 \x01(\x08\x12\x0f\n\x07out_dir\x18\x04 \x01(\t\x12\x38\n\x07options\x18\x05 \x03(\x0b\x32\'.binsight.v1.ExportRequest.OptionsEntry\x12\x0f\n\x07project\x18\x06 \x01(\t\x12\x11\n\toverwrite\x18\x07 \x01(\x08\x12\x10\n\x08shot_ids\x18\x08 \x03(\t\x12\x10\n\x08\x62in_name\x18\t \x01(\t\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"8\n\x0c\x45xportedFile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"L\n\x0e\x45xportResponse\x12(\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x19.binsight.v1.ExportedFile\x12\x10\n\x08warnings\x18\x02 \x03(\t\"\x14\n\x12ListFormatsRequest\"&\n\x13ListFormatsResponse\x12\x0f\n\x07\x66ormats\x18\x01 \x03(\t2\xa4\x01\n\rExportService\x12\x41\n\x06\x45xport\x12\x1a.binsight.v1.ExportRequest\x1a\x1b.binsight.v1.ExportResponse\x12P\n\x0bListFormats\x12\x1f.binsight.v1.ListFormatsRequest\x1a .binsight.v1.ListFormatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,17 +34,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXPORTREQUEST_OPTIONSENTRY']._loaded_options = None
   _globals['_EXPORTREQUEST_OPTIONSENTRY']._serialized_options = b'8\001'
   _globals['_EXPORTREQUEST']._serialized_start=42
-  _globals['_EXPORTREQUEST']._serialized_end=276
-  _globals['_EXPORTREQUEST_OPTIONSENTRY']._serialized_start=230
-  _globals['_EXPORTREQUEST_OPTIONSENTRY']._serialized_end=276
-  _globals['_EXPORTEDFILE']._serialized_start=278
-  _globals['_EXPORTEDFILE']._serialized_end=334
-  _globals['_EXPORTRESPONSE']._serialized_start=336
-  _globals['_EXPORTRESPONSE']._serialized_end=412
-  _globals['_LISTFORMATSREQUEST']._serialized_start=414
-  _globals['_LISTFORMATSREQUEST']._serialized_end=434
-  _globals['_LISTFORMATSRESPONSE']._serialized_start=436
-  _globals['_LISTFORMATSRESPONSE']._serialized_end=474
-  _globals['_EXPORTSERVICE']._serialized_start=477
-  _globals['_EXPORTSERVICE']._serialized_end=641
+  _globals['_EXPORTREQUEST']._serialized_end=312
+  _globals['_EXPORTREQUEST_OPTIONSENTRY']._serialized_start=266
+  _globals['_EXPORTREQUEST_OPTIONSENTRY']._serialized_end=312
+  _globals['_EXPORTEDFILE']._serialized_start=314
+  _globals['_EXPORTEDFILE']._serialized_end=370
+  _globals['_EXPORTRESPONSE']._serialized_start=372
+  _globals['_EXPORTRESPONSE']._serialized_end=448
+  _globals['_LISTFORMATSREQUEST']._serialized_start=450
+  _globals['_LISTFORMATSREQUEST']._serialized_end=470
+  _globals['_LISTFORMATSRESPONSE']._serialized_start=472
+  _globals['_LISTFORMATSRESPONSE']._serialized_end=510
+  _globals['_EXPORTSERVICE']._serialized_start=513
+  _globals['_EXPORTSERVICE']._serialized_end=677
 # @@protoc_insertion_point(module_scope)

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ExportRequest(_message.Message):
-    __slots__ = ("format", "cluster_ids", "include_noise", "out_dir", "options", "project", "overwrite")
+    __slots__ = ("format", "cluster_ids", "include_noise", "out_dir", "options", "project", "overwrite", "shot_ids", "bin_name")
     class OptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,8 @@ class ExportRequest(_message.Message):
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     OVERWRITE_FIELD_NUMBER: _ClassVar[int]
+    SHOT_IDS_FIELD_NUMBER: _ClassVar[int]
+    BIN_NAME_FIELD_NUMBER: _ClassVar[int]
     format: str
     cluster_ids: _containers.RepeatedScalarFieldContainer[str]
     include_noise: bool
@@ -29,7 +31,9 @@ class ExportRequest(_message.Message):
     options: _containers.ScalarMap[str, str]
     project: str
     overwrite: bool
-    def __init__(self, format: _Optional[str] = ..., cluster_ids: _Optional[_Iterable[str]] = ..., include_noise: _Optional[bool] = ..., out_dir: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., project: _Optional[str] = ..., overwrite: _Optional[bool] = ...) -> None: ...
+    shot_ids: _containers.RepeatedScalarFieldContainer[str]
+    bin_name: str
+    def __init__(self, format: _Optional[str] = ..., cluster_ids: _Optional[_Iterable[str]] = ..., include_noise: _Optional[bool] = ..., out_dir: _Optional[str] = ..., options: _Optional[_Mapping[str, str]] = ..., project: _Optional[str] = ..., overwrite: _Optional[bool] = ..., shot_ids: _Optional[_Iterable[str]] = ..., bin_name: _Optional[str] = ...) -> None: ...
 
 class ExportedFile(_message.Message):
     __slots__ = ("name", "path", "data")

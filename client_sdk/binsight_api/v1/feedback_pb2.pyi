@@ -7,6 +7,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CreateBinRequest(_message.Message):
+    __slots__ = ("shot_ids", "name", "actor")
+    SHOT_IDS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    shot_ids: _containers.RepeatedScalarFieldContainer[str]
+    name: str
+    actor: str
+    def __init__(self, shot_ids: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
 class UndoRequest(_message.Message):
     __slots__ = ("feedback_id", "actor")
     FEEDBACK_ID_FIELD_NUMBER: _ClassVar[int]

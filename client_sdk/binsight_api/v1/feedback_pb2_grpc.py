@@ -110,6 +110,11 @@ class FeedbackServiceStub:
                 request_serializer=binsight_dot_v1_dot_feedback__pb2.ActivateAdapterRequest.SerializeToString,
                 response_deserializer=binsight_dot_v1_dot_feedback__pb2.AdapterReport.FromString,
                 _registered_method=True)
+        self.CreateBin = channel.unary_unary(
+                '/binsight.v1.FeedbackService/CreateBin',
+                request_serializer=binsight_dot_v1_dot_feedback__pb2.CreateBinRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_feedback__pb2.FeedbackResult.FromString,
+                _registered_method=True)
         self.UndoFeedback = channel.unary_unary(
                 '/binsight.v1.FeedbackService/UndoFeedback',
                 request_serializer=binsight_dot_v1_dot_feedback__pb2.UndoRequest.SerializeToString,
@@ -219,11 +224,19 @@ class FeedbackServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def UndoFeedback(self, request, context):
+    def CreateBin(self, request, context):
         """Puts back exactly what a correction changed (ids, names, members, pins) and withdraws its
         training rows. FAILED_PRECONDITION, naming who and what, when a later correction changed the
         same shots, bins, faces or people.
+        A new scene bin holding these shots (a search's results, a hand-picked set), as the editor
+        placed them: like a split, from anywhere.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UndoFeedback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -312,6 +325,11 @@ def add_FeedbackServiceServicer_to_server(servicer, server):
                     servicer.ActivateAdapter,
                     request_deserializer=binsight_dot_v1_dot_feedback__pb2.ActivateAdapterRequest.FromString,
                     response_serializer=binsight_dot_v1_dot_feedback__pb2.AdapterReport.SerializeToString,
+            ),
+            'CreateBin': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBin,
+                    request_deserializer=binsight_dot_v1_dot_feedback__pb2.CreateBinRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_feedback__pb2.FeedbackResult.SerializeToString,
             ),
             'UndoFeedback': grpc.unary_unary_rpc_method_handler(
                     servicer.UndoFeedback,
@@ -729,6 +747,33 @@ class FeedbackService:
             '/binsight.v1.FeedbackService/ActivateAdapter',
             binsight_dot_v1_dot_feedback__pb2.ActivateAdapterRequest.SerializeToString,
             binsight_dot_v1_dot_feedback__pb2.AdapterReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binsight.v1.FeedbackService/CreateBin',
+            binsight_dot_v1_dot_feedback__pb2.CreateBinRequest.SerializeToString,
+            binsight_dot_v1_dot_feedback__pb2.FeedbackResult.FromString,
             options,
             channel_credentials,
             insecure,

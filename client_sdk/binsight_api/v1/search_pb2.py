@@ -25,21 +25,25 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as binsight_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/search.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\"1\n\x11SearchTextRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"6\n\x14SearchSimilarRequest\x12\x0f\n\x07shot_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\";\n\tSearchHit\x12\x1f\n\x04shot\x18\x01 \x01(\x0b\x32\x11.binsight.v1.Shot\x12\r\n\x05score\x18\x02 \x01(\x02\"H\n\x0eSearchResponse\x12$\n\x04hits\x18\x01 \x03(\x0b\x32\x16.binsight.v1.SearchHit\x12\x10\n\x08model_id\x18\x02 \x01(\t2\xab\x01\n\rSearchService\x12I\n\nSearchText\x12\x1e.binsight.v1.SearchTextRequest\x1a\x1b.binsight.v1.SearchResponse\x12O\n\rSearchSimilar\x12!.binsight.v1.SearchSimilarRequest\x1a\x1b.binsight.v1.SearchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/search.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\"\xf3\x01\n\rSearchFilters\x12\x11\n\tmedia_ids\x18\x01 \x03(\t\x12\x13\n\x0b\x63luster_ids\x18\x02 \x03(\t\x12\x12\n\nperson_ids\x18\x03 \x03(\t\x12\x12\n\nfaces_only\x18\x04 \x01(\x08\x12\x16\n\x0emin_duration_s\x18\x05 \x01(\x01\x12\x16\n\x0emax_duration_s\x18\x06 \x01(\x01\x12*\n\x0b\x66rame_rates\x18\x07 \x03(\x0b\x32\x15.binsight.v1.Rational\x12\x12\n\nshot_after\x18\x08 \x01(\t\x12\x13\n\x0bshot_before\x18\t \x01(\t\x12\r\n\x05reels\x18\n \x03(\t\"\xb1\x01\n\rSearchRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x0f\n\x07shot_id\x18\x02 \x01(\t\x12\x13\n\x0bkeyframe_id\x18\x03 \x01(\t\x12\r\n\x05image\x18\x04 \x01(\x0c\x12\x0e\n\x06person\x18\x05 \x01(\t\x12+\n\x07\x66ilters\x18\x06 \x01(\x0b\x32\x1a.binsight.v1.SearchFilters\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x11\n\tmin_score\x18\x08 \x01(\x02\"1\n\x11SearchTextRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"6\n\x14SearchSimilarRequest\x12\x0f\n\x07shot_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"a\n\tSearchHit\x12\x1f\n\x04shot\x18\x01 \x01(\x0b\x32\x11.binsight.v1.Shot\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x13\n\x0bkeyframe_id\x18\x03 \x01(\t\x12\x0f\n\x07matched\x18\x04 \x03(\t\"W\n\x0eSearchResponse\x12$\n\x04hits\x18\x01 \x03(\x0b\x32\x16.binsight.v1.SearchHit\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\r\n\x05notes\x18\x03 \x03(\t2\xee\x01\n\rSearchService\x12\x41\n\x06Search\x12\x1a.binsight.v1.SearchRequest\x1a\x1b.binsight.v1.SearchResponse\x12I\n\nSearchText\x12\x1e.binsight.v1.SearchTextRequest\x1a\x1b.binsight.v1.SearchResponse\x12O\n\rSearchSimilar\x12!.binsight.v1.SearchSimilarRequest\x1a\x1b.binsight.v1.SearchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'binsight.v1.search_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEARCHTEXTREQUEST']._serialized_start=67
-  _globals['_SEARCHTEXTREQUEST']._serialized_end=116
-  _globals['_SEARCHSIMILARREQUEST']._serialized_start=118
-  _globals['_SEARCHSIMILARREQUEST']._serialized_end=172
-  _globals['_SEARCHHIT']._serialized_start=174
-  _globals['_SEARCHHIT']._serialized_end=233
-  _globals['_SEARCHRESPONSE']._serialized_start=235
-  _globals['_SEARCHRESPONSE']._serialized_end=307
-  _globals['_SEARCHSERVICE']._serialized_start=310
-  _globals['_SEARCHSERVICE']._serialized_end=481
+  _globals['_SEARCHFILTERS']._serialized_start=68
+  _globals['_SEARCHFILTERS']._serialized_end=311
+  _globals['_SEARCHREQUEST']._serialized_start=314
+  _globals['_SEARCHREQUEST']._serialized_end=491
+  _globals['_SEARCHTEXTREQUEST']._serialized_start=493
+  _globals['_SEARCHTEXTREQUEST']._serialized_end=542
+  _globals['_SEARCHSIMILARREQUEST']._serialized_start=544
+  _globals['_SEARCHSIMILARREQUEST']._serialized_end=598
+  _globals['_SEARCHHIT']._serialized_start=600
+  _globals['_SEARCHHIT']._serialized_end=697
+  _globals['_SEARCHRESPONSE']._serialized_start=699
+  _globals['_SEARCHRESPONSE']._serialized_end=786
+  _globals['_SEARCHSERVICE']._serialized_start=789
+  _globals['_SEARCHSERVICE']._serialized_end=1027
 # @@protoc_insertion_point(module_scope)

@@ -34,6 +34,11 @@ class SearchServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.Search = channel.unary_unary(
+                '/binsight.v1.SearchService/Search',
+                request_serializer=binsight_dot_v1_dot_search__pb2.SearchRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_search__pb2.SearchResponse.FromString,
+                _registered_method=True)
         self.SearchText = channel.unary_unary(
                 '/binsight.v1.SearchService/SearchText',
                 request_serializer=binsight_dot_v1_dot_search__pb2.SearchTextRequest.SerializeToString,
@@ -49,14 +54,25 @@ class SearchServiceStub:
 class SearchServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
+    def Search(self, request, context):
+        """Shots matching the query, best first. Text goes to the CLIP text tower when a pack is
+        installed (else the response's notes say text needs CLIP) and is always matched against the
+        shots' words: file and reel names, bin and person names, editors' names, slate text.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SearchText(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Search with text only
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SearchSimilar(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Search with shot_id only
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -64,6 +80,11 @@ class SearchServiceServicer:
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'Search': grpc.unary_unary_rpc_method_handler(
+                    servicer.Search,
+                    request_deserializer=binsight_dot_v1_dot_search__pb2.SearchRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_search__pb2.SearchResponse.SerializeToString,
+            ),
             'SearchText': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchText,
                     request_deserializer=binsight_dot_v1_dot_search__pb2.SearchTextRequest.FromString,
@@ -84,6 +105,33 @@ def add_SearchServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class SearchService:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Search(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binsight.v1.SearchService/Search',
+            binsight_dot_v1_dot_search__pb2.SearchRequest.SerializeToString,
+            binsight_dot_v1_dot_search__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def SearchText(request,

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bins import Bin, BinClip, BinKind, BinSet
-from ..errors import Conflict, InvalidInput, PermissionDenied, Unavailable
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from ..exporters import ExportOptions, available_formats, get_exporter
-from ..records import ShotRecord
 from ..scene_index import SceneIndex
-from ..validate import shown
+from ..validate import check_ids, check_name, shown
 from .sources import source_media
 from .views import ProjectView
 
@@ -59,16 +58,7 @@ class ExportService:
         wanted = {c if c is None or c in people.characters else self.index.resolve(c) for c in cluster_ids}
 
         def clips(shot_ids: Sequence[str]) -> tuple[BinClip, ...]:
-            return tuple(clip(view.catalog.shots[s]) for s in shot_ids if s in view.catalog.shots)
-
-        def clip(shot: ShotRecord) -> BinClip:
-            media = source_media(view.catalog.media_of(shot))
-            a = view.index.assignments.get(shot.shot_id)
-            return BinClip(shot_id=shot.shot_id, name=f"{media.name} #{shot.index + 1}", media=media,
-                           start_frame=shot.start_frame, end_frame=shot.end_frame,
-                           keyframes=tuple(k.frame for k in view.catalog.keyframes_of(shot.shot_id)),
-                           characters=tuple(people.name(c) for c in people.shot_characters.get(shot.shot_id, ())),
-                           score=float(a.score) if a else 0.0)
+            return _clips(view, shot_ids)
 
         bins = []
         for cluster in view.index.live_clusters():
@@ -85,15 +75,28 @@ class ExportService:
             bins.append(Bin(NOISE_BIN, "Noise", BinKind.NOISE, clips(noise)))
         return BinSet(project=project_name or self.project_name, bins=tuple(bins))
 
+    def shots_binset(self, shot_ids: Sequence[str], name: str, project_name: str = "") -> BinSet:
+        """One bin of the given shots, in the order given (a search's results)."""
+        view = self.view()
+        missing = [s for s in shot_ids if s not in view.catalog.shots]
+        if missing:
+            raise NotFound(f"no shot with id {shown(missing[0])}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        return BinSet(project=project_name or self.project_name,
+                      bins=(Bin("selection", name or "Selection", BinKind.SCENE, _clips(view, shot_ids)),))
+
     def export(self, fmt: str, cluster_ids: Sequence[str | None] = (), include_noise: bool = True,
                out_dir: str = "", options: dict[str, str] | None = None, project_name: str = "",
-               overwrite: bool = False) -> ExportOutcome:
+               overwrite: bool = False, shot_ids: Sequence[str] = (), bin_name: str = "") -> ExportOutcome:
         """Render the bins in ``fmt``: the files' bytes back, or, with ``out_dir`` (a folder under
         the export root; a relative one is taken from there), written on the server, all files
         or none, never over an existing file unless ``overwrite``."""
         exporter = get_exporter(fmt, options or {})  # InvalidInput names the valid formats and options
         target = self._target(out_dir) if out_dir else None
-        binset = self.binset(cluster_ids, include_noise, project_name)
+        if shot_ids:
+            binset = self.shots_binset(check_ids(shot_ids, "shots"), check_name(bin_name), project_name)
+        else:
+            check_ids([c or NOISE_BIN for c in cluster_ids], "bins")  # bounds the request
+            binset = self.binset(cluster_ids, include_noise, project_name)
         result = exporter.render(binset, ExportOptions(project_name=project_name or None, include_noise=include_noise))
         for warning in result.warnings:
             log.warning("export warning", extra={"format": fmt, "warning": warning})
@@ -113,6 +116,22 @@ class ExportService:
         if target.exists() and not target.is_dir():
             raise InvalidInput(f"{shown(out_dir)} is a file, not a folder")
         return target
+
+
+def _clips(view: ProjectView, shot_ids: Sequence[str]) -> tuple[BinClip, ...]:
+    """Committed shots as bin clips: named after their file and position, with keyframes, cast
+    and placement score."""
+    people = view.characters
+    out = []
+    for shot in (view.catalog.shots[s] for s in shot_ids if s in view.catalog.shots):
+        media = source_media(view.catalog.media_of(shot))
+        a = view.index.assignments.get(shot.shot_id)
+        out.append(BinClip(shot_id=shot.shot_id, name=f"{media.name} #{shot.index + 1}", media=media,
+                           start_frame=shot.start_frame, end_frame=shot.end_frame,
+                           keyframes=tuple(k.frame for k in view.catalog.keyframes_of(shot.shot_id)),
+                           characters=tuple(people.name(c) for c in people.shot_characters.get(shot.shot_id, ())),
+                           score=float(a.score) if a else 0.0))
+    return tuple(out)
 
 
 def write_all(folder: Path, files: Sequence[tuple[str, bytes]], overwrite: bool) -> list[Path]:

@@ -42,7 +42,7 @@ from ..records import (AdapterRecord, AssignmentRecord, CharacterRecord, Cluster
                        FeedbackState, TrainingRecord)
 from ..scene_index import SceneIndex
 from ..store import Store, decode, encode
-from ..validate import check_limit, check_name, check_number
+from ..validate import check_ids, check_limit, check_name, check_number
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,13 @@ class FeedbackService:
     def lock_cluster(self, cluster_id: str, locked: bool, actor: str) -> FeedbackResult:
         return self._run(FeedbackAction.LOCK_CLUSTER, actor, cluster_id, cluster_id=cluster_id, locked=bool(locked))
 
+    def create_bin(self, shot_ids: Sequence[str], name: str, actor: str) -> FeedbackResult:
+        """A new scene bin holding ``shot_ids`` (from wherever they are), pinned there."""
+        shot_ids = check_ids(shot_ids, "shots")
+        if not shot_ids:
+            raise InvalidInput("a new bin needs at least one shot")
+        return self._run(FeedbackAction.CREATE_BIN, actor, shot_ids[0], shot_ids=shot_ids, name=check_name(name))
+
     def reject_shot(self, shot_id: str, cluster_id: str, actor: str) -> FeedbackResult:
         """"Not this one": the shot leaves the bin for the noise bucket (with fresh candidates
         that exclude it) and a cannot-link keeps it out of that bin on every recluster."""
@@ -255,6 +262,24 @@ class FeedbackService:
         draft.triplets = triplets_for_split([self.index.members(cluster_id), self.index.members(new_id)],
                                             draft.rng())
         draft.affected = [cluster_id, new_id]
+        self._touch(draft.affected)
+
+    def _create_bin(self, draft: _Draft, shot_ids: list[str], name: str, new_id: str | None = None) -> None:
+        sources = {self.index.assignment(s).cluster_id for s in shot_ids}  # NotFound for an unknown shot
+        for cid in sources - {None}:
+            self._unlocked(cid)
+        members = self._members()
+        if new_id is None:
+            new_id = self.index.new_cluster_id()
+            self.index.create_clusters([new_id], {new_id: shot_ids}, name=name, named=bool(name), seen=True,
+                                       touched=True)
+        else:  # a redo brings back the bin its undo retired
+            self.index.update_cluster(new_id, kind=ClusterKind.SCENE, name=name, named=bool(name))
+        self.index.move(shot_ids, new_id)
+        draft.request["new_id"] = new_id
+        draft.to_id, draft.detail = new_id, {"shots": shot_ids}
+        draft.triplets = [t for s in shot_ids[:8] for t in triplets_for_move(s, None, new_id, members, draft.rng())]
+        draft.affected = [new_id, *(c for c in sources if c)]
         self._touch(draft.affected)
 
     def _rename(self, draft: _Draft, cluster_id: str, name: str) -> None:
@@ -544,5 +569,6 @@ _APPLY: dict[FeedbackAction, str] = {
     FeedbackAction.LOCK_CLUSTER: "_lock", FeedbackAction.REJECT_SHOT: "_reject",
     FeedbackAction.ASSIGN_FACE: "_assign_face", FeedbackAction.MERGE_CHARACTERS: "_merge_characters",
     FeedbackAction.REJECT_FACE: "_reject_face", FeedbackAction.RENAME_CHARACTER: "_rename_character",
+    FeedbackAction.CREATE_BIN: "_create_bin",
 }
 """Each correction's apply function: the public call and a redo both run it with the request."""

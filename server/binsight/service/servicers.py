@@ -210,6 +210,10 @@ class FeedbackServicer(_Servicer, feedback_pb2_grpc.FeedbackServiceServicer):
         return self._result(self.service.rename_character(request.id, request.name, actor(request.actor)))
 
     @_rpc
+    def CreateBin(self, request, context):
+        return self._result(self.service.create_bin(list(request.shot_ids), request.name, actor(request.actor)))
+
+    @_rpc
     def UndoFeedback(self, request, context):
         return self._result(self.service.undo(request.actor, request.feedback_id))
 
@@ -274,7 +278,8 @@ class ExportServicer(_Servicer, export_pb2_grpc.ExportServiceServicer):
         outcome = self.service.export(request.format, cluster_ids=[cluster_arg(c) for c in request.cluster_ids],
                                       include_noise=request.include_noise, out_dir=request.out_dir,
                                       options=dict(request.options), project_name=request.project,
-                                      overwrite=request.overwrite)
+                                      overwrite=request.overwrite, shot_ids=list(request.shot_ids),
+                                      bin_name=request.bin_name)
         return to_message(export_pb2.ExportResponse, outcome)
 
     @_rpc
