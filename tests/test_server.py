@@ -13,7 +13,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from binsight_client import FailedPrecondition, InvalidArgument, NotFound, Unimplemented
+from binsight_client import FailedPrecondition, InvalidArgument, NotFound
 from media_factory import encode, shared_media, texture, truncate
 
 FPS = Fraction(25)
@@ -233,8 +233,6 @@ def test_health_reflection_and_status(served) -> None:
     assert status.face_model.model_id == "" and any("faces are off" in n for n in status.notes)
     with pytest.raises(FailedPrecondition, match="CLIP"):
         client.search_text("a kitchen")
-    with pytest.raises(Unimplemented):
-        client.compare_cuts(b"{}", b"{}")
 
 
 def test_candidates_are_always_live_bins(served, setups_clip: Path, tmp_path: Path) -> None:

@@ -278,15 +278,17 @@ class Client:
         return [t.from_message(t.SearchHit, h) for h in self._call(self._search.SearchSimilar, request, timeout).hits]
 
     # -- compare -----------------------------------------------------------------------------------
-    def compare_cuts(self, before: bytes, after: bytes, format: str = "otio",
-                     timeout: Optional[float] = None) -> List[Dict[str, str]]:
-        """Differences between two versions of a cut (raises ``Unimplemented`` until the server
-        offers version compare)."""
-        request = compare_pb2.CompareCutsRequest(before=compare_pb2.Timeline(format=format, data=before),
-                                                 after=compare_pb2.Timeline(format=format, data=after))
-        response = self._call(self._compare.CompareCuts, request, timeout)
-        return [{"kind": c.kind, "clip_name": c.clip_name, "shot_id": c.shot_id, "before_range": c.before_range,
-                 "after_range": c.after_range} for c in response.changes]
+    def compare(self, a: str, b: str, report_format: str = "", match_threshold: float = 0.0,
+                changed_structure: float = 0.0, changed_colour: float = 0.0,
+                timeout: Optional[float] = None) -> t.Comparison:
+        """What changed from version ``a`` to version ``b`` of a cut: each a video file's path on
+        the server (under its media roots) or an ingested media id. ``report_format`` ("json",
+        "csv", "edl", "otio") also returns that report's bytes. Thresholds (0: the defaults)
+        change per call without a new decode. A long file's first analysis takes a while: pass a
+        generous ``timeout``."""
+        request = compare_pb2.CompareRequest(a=a, b=b, report_format=report_format, match_threshold=match_threshold,
+                                             changed_structure=changed_structure, changed_colour=changed_colour)
+        return t.from_message(t.Comparison, self._call(self._compare.Compare, request, timeout))
 
     # -- export ------------------------------------------------------------------------------------
     def export(self, format: str, out_dir: str = "", cluster_ids: Sequence[str] = (), include_noise: bool = True,

@@ -284,6 +284,51 @@ class Export:
 
 
 @dataclass
+class CompareSide:
+    start: int = 0
+    end: int = 0  # exclusive
+    in_s: float = 0.0
+    out_s: float = 0.0
+    tc_in: str = ""
+    tc_out: str = ""
+    keyframes: List[int] = field(default_factory=list)
+
+
+@dataclass
+class Difference:
+    kind: str  # inserted | deleted | moved | replaced | changed | trimmed
+    a: Optional[CompareSide] = None
+    b: Optional[CompareSide] = None
+    distance: float = 0.0
+    at_b: int = 0
+    head_frames: int = 0
+    tail_frames: int = 0
+    note: str = ""
+
+
+@dataclass
+class CompareMarker:
+    frame: int = 0
+    colour: str = ""
+    name: str = ""
+    note: str = ""
+    duration: int = 1
+    custom_data: str = ""
+
+
+@dataclass
+class Comparison:
+    a_path: str = ""
+    b_path: str = ""
+    differences: List[Difference] = field(default_factory=list)
+    unchanged: int = 0
+    warnings: List[str] = field(default_factory=list)
+    markers: List[CompareMarker] = field(default_factory=list)
+    report: bytes = b""
+    report_name: str = ""
+
+
+@dataclass
 class ModelInfo:
     name: str = ""
     kind: str = ""

@@ -40,12 +40,6 @@ class Cancelled(BinsightError):
     kind = "cancelled"
 
 
-class Unsupported(BinsightError):
-    """The server does not offer this yet."""
-
-    kind = "unimplemented"
-
-
 class PermissionDenied(BinsightError):
     """The caller may not do this (outside the media roots, a read-only token)."""
 

@@ -24,21 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62insight/v1/compare.proto\x12\x0b\x62insight.v1\"6\n\x08Timeline\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"a\n\x12\x43ompareCutsRequest\x12%\n\x06\x62\x65\x66ore\x18\x01 \x01(\x0b\x32\x15.binsight.v1.Timeline\x12$\n\x05\x61\x66ter\x18\x02 \x01(\x0b\x32\x15.binsight.v1.Timeline\"h\n\tCutChange\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tclip_name\x18\x02 \x01(\t\x12\x0f\n\x07shot_id\x18\x03 \x01(\t\x12\x14\n\x0c\x62\x65\x66ore_range\x18\x04 \x01(\t\x12\x13\n\x0b\x61\x66ter_range\x18\x05 \x01(\t\">\n\x13\x43ompareCutsResponse\x12\'\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x16.binsight.v1.CutChange2b\n\x0e\x43ompareService\x12P\n\x0b\x43ompareCuts\x12\x1f.binsight.v1.CompareCutsRequest\x1a .binsight.v1.CompareCutsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62insight/v1/compare.proto\x12\x0b\x62insight.v1\"\x89\x01\n\x0e\x43ompareRequest\x12\t\n\x01\x61\x18\x01 \x01(\t\x12\t\n\x01\x62\x18\x02 \x01(\t\x12\x15\n\rreport_format\x18\x03 \x01(\t\x12\x17\n\x0fmatch_threshold\x18\x04 \x01(\x01\x12\x19\n\x11\x63hanged_structure\x18\x05 \x01(\x01\x12\x16\n\x0e\x63hanged_colour\x18\x06 \x01(\x01\"x\n\x0b\x43ompareSide\x12\r\n\x05start\x18\x01 \x01(\x03\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x03\x12\x0c\n\x04in_s\x18\x03 \x01(\x01\x12\r\n\x05out_s\x18\x04 \x01(\x01\x12\r\n\x05tc_in\x18\x05 \x01(\t\x12\x0e\n\x06tc_out\x18\x06 \x01(\t\x12\x11\n\tkeyframes\x18\x07 \x03(\x03\"\xbc\x01\n\nDifference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12#\n\x01\x61\x18\x02 \x01(\x0b\x32\x18.binsight.v1.CompareSide\x12#\n\x01\x62\x18\x03 \x01(\x0b\x32\x18.binsight.v1.CompareSide\x12\x10\n\x08\x64istance\x18\x04 \x01(\x01\x12\x0c\n\x04\x61t_b\x18\x05 \x01(\x03\x12\x13\n\x0bhead_frames\x18\x06 \x01(\x03\x12\x13\n\x0btail_frames\x18\x07 \x01(\x03\x12\x0c\n\x04note\x18\x08 \x01(\t\"q\n\rCompareMarker\x12\r\n\x05\x66rame\x18\x01 \x01(\x03\x12\x0e\n\x06\x63olour\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\x12\x10\n\x08\x64uration\x18\x05 \x01(\x03\x12\x13\n\x0b\x63ustom_data\x18\x06 \x01(\t\"\xd6\x01\n\x0f\x43ompareResponse\x12\x0e\n\x06\x61_path\x18\x01 \x01(\t\x12\x0e\n\x06\x62_path\x18\x02 \x01(\t\x12,\n\x0b\x64ifferences\x18\x03 \x03(\x0b\x32\x17.binsight.v1.Difference\x12\x11\n\tunchanged\x18\x04 \x01(\x05\x12\x10\n\x08warnings\x18\x05 \x03(\t\x12+\n\x07markers\x18\x06 \x03(\x0b\x32\x1a.binsight.v1.CompareMarker\x12\x0e\n\x06report\x18\x07 \x01(\x0c\x12\x13\n\x0breport_name\x18\x08 \x01(\t2V\n\x0e\x43ompareService\x12\x44\n\x07\x43ompare\x12\x1b.binsight.v1.CompareRequest\x1a\x1c.binsight.v1.CompareResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'binsight.v1.compare_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TIMELINE']._serialized_start=42
-  _globals['_TIMELINE']._serialized_end=96
-  _globals['_COMPARECUTSREQUEST']._serialized_start=98
-  _globals['_COMPARECUTSREQUEST']._serialized_end=195
-  _globals['_CUTCHANGE']._serialized_start=197
-  _globals['_CUTCHANGE']._serialized_end=301
-  _globals['_COMPARECUTSRESPONSE']._serialized_start=303
-  _globals['_COMPARECUTSRESPONSE']._serialized_end=365
-  _globals['_COMPARESERVICE']._serialized_start=367
-  _globals['_COMPARESERVICE']._serialized_end=465
+  _globals['_COMPAREREQUEST']._serialized_start=43
+  _globals['_COMPAREREQUEST']._serialized_end=180
+  _globals['_COMPARESIDE']._serialized_start=182
+  _globals['_COMPARESIDE']._serialized_end=302
+  _globals['_DIFFERENCE']._serialized_start=305
+  _globals['_DIFFERENCE']._serialized_end=493
+  _globals['_COMPAREMARKER']._serialized_start=495
+  _globals['_COMPAREMARKER']._serialized_end=608
+  _globals['_COMPARERESPONSE']._serialized_start=611
+  _globals['_COMPARERESPONSE']._serialized_end=825
+  _globals['_COMPARESERVICE']._serialized_start=827
+  _globals['_COMPARESERVICE']._serialized_end=913
 # @@protoc_insertion_point(module_scope)

@@ -34,17 +34,17 @@ class CompareServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.CompareCuts = channel.unary_unary(
-                '/binsight.v1.CompareService/CompareCuts',
-                request_serializer=binsight_dot_v1_dot_compare__pb2.CompareCutsRequest.SerializeToString,
-                response_deserializer=binsight_dot_v1_dot_compare__pb2.CompareCutsResponse.FromString,
+        self.Compare = channel.unary_unary(
+                '/binsight.v1.CompareService/Compare',
+                request_serializer=binsight_dot_v1_dot_compare__pb2.CompareRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_compare__pb2.CompareResponse.FromString,
                 _registered_method=True)
 
 
 class CompareServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
-    def CompareCuts(self, request, context):
+    def Compare(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -53,10 +53,10 @@ class CompareServiceServicer:
 
 def add_CompareServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'CompareCuts': grpc.unary_unary_rpc_method_handler(
-                    servicer.CompareCuts,
-                    request_deserializer=binsight_dot_v1_dot_compare__pb2.CompareCutsRequest.FromString,
-                    response_serializer=binsight_dot_v1_dot_compare__pb2.CompareCutsResponse.SerializeToString,
+            'Compare': grpc.unary_unary_rpc_method_handler(
+                    servicer.Compare,
+                    request_deserializer=binsight_dot_v1_dot_compare__pb2.CompareRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_compare__pb2.CompareResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -70,7 +70,7 @@ class CompareService:
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
-    def CompareCuts(request,
+    def Compare(request,
             target,
             options=(),
             channel_credentials=None,
@@ -83,9 +83,9 @@ class CompareService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/binsight.v1.CompareService/CompareCuts',
-            binsight_dot_v1_dot_compare__pb2.CompareCutsRequest.SerializeToString,
-            binsight_dot_v1_dot_compare__pb2.CompareCutsResponse.FromString,
+            '/binsight.v1.CompareService/Compare',
+            binsight_dot_v1_dot_compare__pb2.CompareRequest.SerializeToString,
+            binsight_dot_v1_dot_compare__pb2.CompareResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,7 +58,7 @@ class Project:
         self.clusters = ClusterService(self.index, self.view)
         self.feedback = FeedbackService(self.store, self.index, self.characters, config.data_dir)
         self.search = SearchService(self.index, self.models, self.view)
-        self.compare = CompareService()
+        self.compare = CompareService(self.access, self.catalog, config.data_dir / "compare")
         self.export = ExportService(self.index, self.view, config.data_dir.name, config.exports_path)
         self.system = SystemService(self.models, self.index, config.data_dir, config.faces.enabled, self.view)
         log.info("project open", extra={"data_dir": str(config.data_dir), "scene_model": self.models.scene_model_id,

@@ -6,6 +6,7 @@
     binsight clusters | status | jobs | review | recluster | reembed
     binsight undo | redo                 # the last correction (yours), or one by id
     binsight export --format fcpxml --out DIR
+    binsight compare CUT_V1.mov CUT_V2.mov [--format table|json|csv|edl|otio]
     binsight feedback list | export --out triplets.jsonl | train | adapters | activate VERSION
     binsight models list | pull NAME | export-clip ... | import DIR | verify
     binsight roots add|list|remove       # the folders the server may read footage from
@@ -127,6 +128,14 @@ def _parser() -> argparse.ArgumentParser:
     command("adapters", commands.feedback_adapters, "stored adapter versions", fsub)
     command("activate", commands.feedback_activate, "activate an adapter version ('' for none: rollback)",
             fsub).add_argument("version")
+
+    cmp = command("compare", commands.compare, "what changed between two versions of a cut (two video files)")
+    cmp.add_argument("a", help="version A: a video file (or an ingested media id)")
+    cmp.add_argument("b", help="version B")
+    cmp.add_argument("--format", choices=("table", "json", "csv", "edl", "otio"), default="table")
+    cmp.add_argument("--out", type=Path, help="write the report here (default: stdout)")
+    for name, default in (("match-threshold", 0.4), ("changed-structure", 0.03), ("changed-colour", 0.008)):
+        cmp.add_argument(f"--{name}", type=float, default=0.0, help=f"(default {default})")
 
     roots = sub.add_parser("roots", help="the folders this server may read footage from", parents=[shared])
     rsub = roots.add_subparsers(dest="roots_command", required=True)

@@ -294,3 +294,21 @@ def tokens_revoke(args: argparse.Namespace, config: Config) -> int:
     Access(config.data_dir).revoke_token(args.name)
     print(f"revoked {args.name}")
     return 0
+
+
+def compare(args: argparse.Namespace, config: Config) -> int:
+    with connect(config) as client:
+        allow(client, [p for p in (args.a, args.b) if Path(p).exists()], config)
+        result = client.compare(args.a, args.b, report_format=args.format if args.format != "table" else "",
+                                match_threshold=args.match_threshold, changed_structure=args.changed_structure,
+                                changed_colour=args.changed_colour, timeout=3600)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.format == "table":
+        render.comparison(result)
+    elif args.out:
+        args.out.write_bytes(result.report)
+        print(f"{len(result.differences)} difference(s) written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(result.report.decode())
+    return 0

@@ -94,3 +94,14 @@ class Bars:
         bar.set_postfix_str(event.message if event.stage == "done" else event.stage, refresh=True)
         if event.stage == "done":
             bar.close()
+
+
+def comparison(c: t.Comparison) -> None:
+    print(f"A {c.a_path}\nB {c.b_path}")
+    if not c.differences:
+        print(f"no differences ({c.unchanged} matched runs unchanged)")
+    for d in c.differences:
+        a = f"{d.a.tc_in}-{d.a.tc_out}" if d.a else "-"
+        b = f"{d.b.tc_in}-{d.b.tc_out}" if d.b else "-"
+        trim = f"  head {d.head_frames:+d} tail {d.tail_frames:+d}" if d.kind == "trimmed" else ""
+        print(f"{d.kind:9} A {a:25} B {b:25} distance {d.distance:.3f}{trim}{'  ' + d.note if d.note else ''}")

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import grpc
 
 from binsight_api.v1 import (
-    clusters_pb2, clusters_pb2_grpc, common_pb2, compare_pb2_grpc, export_pb2, export_pb2_grpc, feedback_pb2,
+    clusters_pb2, clusters_pb2_grpc, common_pb2, compare_pb2, compare_pb2_grpc, export_pb2, export_pb2_grpc, feedback_pb2,
     feedback_pb2_grpc, ingest_pb2, ingest_pb2_grpc, search_pb2, search_pb2_grpc, system_pb2, system_pb2_grpc,
 )
 
@@ -262,8 +262,10 @@ class CompareServicer(_Servicer, compare_pb2_grpc.CompareServiceServicer):
     service: CompareService
 
     @_rpc
-    def CompareCuts(self, request, context):
-        self.service.compare_cuts(request.before.data, request.after.data, request.before.format)
+    def Compare(self, request, context):
+        return to_message(compare_pb2.CompareResponse, self.service.compare(
+            request.a, request.b, request.report_format, request.match_threshold, request.changed_structure,
+            request.changed_colour))
 
 
 class ExportServicer(_Servicer, export_pb2_grpc.ExportServiceServicer):
