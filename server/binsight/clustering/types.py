@@ -9,6 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
+from .evidence import FusionWeights
+
 NOISE: None = None  # cluster id of the noise bucket in every assignment mapping
 
 
@@ -31,9 +33,22 @@ class ClusterConfig:
     exact_limit: int = 4000  # recluster: up to this many free shots, agglomerate shots directly
     max_groups: int = 8000  # recluster: agglomeration size cap (a g x g float32 matrix: 256 MB)
     move_margin: float = 0.05  # recluster: a shot leaves a seen cluster only if this much better
+    # evidence fusion (clustering/evidence.py), in cosine units; 0 = that evidence is ignored
+    local_weight: float = 0.0  # x geometric verification score in [0, 1]
+    time_weight: float = 0.0  # x 1 for shots 2..time_window apart in one file
+    time_window: int = 4
+    character_weight: float = 0.0  # x cast overlap (Jaccard) when both casts are known
+    character_penalty: float = 0.0  # x (1 - overlap): disjoint casts push apart
+    local_candidates: int = 8  # geometry is verified against this many nearest shots/clusters
+    local_members: int = 6  # per cluster, members whose local features are kept for verification
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def fusion(self) -> FusionWeights:
+        return FusionWeights(self.local_weight, self.time_weight, self.time_window, self.character_weight,
+                             self.character_penalty, self.local_candidates)
 
     @classmethod
     def for_model(cls, model_id: str, **overrides: float | int | str) -> "ClusterConfig":
