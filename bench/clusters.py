@@ -40,7 +40,7 @@ from binsight.clustering.evidence import (FusionWeights, LocalMatcher, ShotEvide
 from binsight.clustering.recluster import agglomerate_matrix, recluster  # noqa: E402
 from binsight.clustering.review import review_queue, score_assignment  # noqa: E402
 from binsight.clustering.types import ClusterConfig, ClusterFlags, IdMinter  # noqa: E402
-from binsight.embedders.pixels import PixelsEmbedder  # noqa: E402
+from binsight.embedders.pixels import PixelsEmbedder, PixelsV2Embedder  # noqa: E402
 
 SEEDS = (0, 1)
 N_SETUPS, N_SINGLETONS = 48, 8
@@ -255,6 +255,7 @@ def scale() -> tuple[float, float]:
 
 # ----- camera setups on real edited footage ----------------------------------------------
 SETUP_SEEDS = (0, 1)
+PLAIN = ClusterConfig(join_threshold=0.8, noise_threshold=0.35, merge_threshold=0.7)  # pre-fusion calibration
 WINDOW_MAX = 6  # largest time window swept (same-file candidate pairs reach this far)
 
 
@@ -271,7 +272,6 @@ class Prepared:
     evidence: list[ShotEvidence]
     cosine: dict[str, np.ndarray]  # model id -> (n, n) shot cosine
     geometry: np.ndarray  # (n, n) verification score on candidate pairs, 0 elsewhere
-    gap: np.ndarray  # (n, n) cut distance within one file, 0 across files (unused by the fusion)
     scene: dict[int, np.ndarray]  # window -> (n, n) bool: the pair earns the time term
     cast: np.ndarray  # (n, n) Jaccard of casts, nan where either is unknown
     baseline: np.ndarray  # (n, n) colour layout + histogram cosine
@@ -303,28 +303,23 @@ def prepare(name: str, shot_ids: list[str], setups, images: list[list[np.ndarray
                              casts[i] if casts else frozenset(), features[i]) for i in range(n)]
     cosine = {m: (lambda v: v @ v.T)(datasets.shot_means(k)) for m, k in keyframes.items()}
     base = datasets.shot_means([np.stack([baseline_descriptor(k) for k in kf]) for kf in images])
-    gap = np.zeros((n, n), np.int64)
     cast = np.full((n, n), np.nan)
     for i in range(n):
         for j in range(n):
-            a, b = evidence[i], evidence[j]
-            if a.media_id is not None and a.media_id == b.media_id:
-                gap[i, j] = abs(a.order - b.order)
-            agreement = cast_agreement(a, b)
+            agreement = cast_agreement(evidence[i], evidence[j])
             if agreement is not None:
                 cast[i, j] = agreement
     prepared = Prepared(name, shot_ids, labels, pairs, keyframes, evidence, cosine, np.zeros((n, n)),
-                        gap, {}, cast, base @ base.T, [kf[0] for kf in images[:2]])
+                        {}, cast, base @ base.T, [kf[0] for kf in images[:2]])
     vectors = datasets.shot_means(keyframes[embedders[-1].model_id])
     for window in (2, 3, 4, 6):
         mat = np.zeros((n, n), bool)
         for i, j in scene_neighbours(vectors, evidence, window):
             mat[i, j] = mat[j, i] = True
         prepared.scene[window] = mat
-    # geometry on the candidate pairs the library verifies: nearest by the first embedder's
-    # cosine, plus same-file pairs within the largest window swept
+    # geometry on the candidate pairs the library verifies: nearest by the fused embedder's
+    # (the last one's) cosine, plus same-file pairs within the largest window swept
     weights = FusionWeights(local=1.0, window=WINDOW_MAX)
-    vectors = datasets.shot_means(keyframes[embedders[0].model_id])
     geo = bonus_matrix(shot_ids, vectors, [ShotEvidence(e.media_id, e.order, frozenset(), e.features)
                                            for e in evidence], weights, prepared.matcher).toarray()
     prepared.geometry = geo
@@ -367,7 +362,7 @@ class Weights:
     penalty: float = 0.0
 
     def config(self, **thresholds: float) -> ClusterConfig:
-        return ClusterConfig.for_model(self.model, local_weight=self.local, time_weight=self.time,
+        return ClusterConfig.for_model(self.model, evidence=True, local_weight=self.local, time_weight=self.time,
                                        time_window=self.window, character_weight=self.character,
                                        character_penalty=self.penalty, **thresholds)
 
@@ -480,17 +475,21 @@ def setups(embedders: list) -> dict[str, float]:
         w, t, f1, _ = sweep_best(tune, grid, np.round(np.arange(0.05, 1.0, 0.05), 2), use_cosine=False)
         alone[label] = (w, t, False)
         print(f"  {label}: best {w} merge {t} -> {f1:.3f}")
-    grid = [Weights(model, l, tw, win, c, pen) for l in (0.0, 0.2, 0.4, 0.6, 0.8) for tw in (0.0, 0.1, 0.2, 0.3)
-            for win in (3, 4, 6) for c in (0.0, 0.05) for pen in (0.0, 0.1, 0.2, 0.3)
+    grid = [Weights(m, l, tw, win, c, pen) for m in models for l in (0.0, 0.2, 0.4, 0.6, 0.8)
+            for tw in (0.0, 0.1, 0.2, 0.3, 0.4) for win in (3, 4, 6) for c in (0.0, 0.05) for pen in (0.0, 0.15, 0.3, 0.45)
             if not (tw == 0 and win != 4)]
     best_w, best_t, best_f1, table = sweep_best(tune, grid, thresholds)
+    model = best_w.model
+    for m in models:
+        top = next(r for r in table if r[1].model == m)
+        print(f"  best fusion on {m}: F1 {top[0]:.3f} ({', '.join(f'{v:.3f}' for v in top[3])}) {top[1]}, merge {top[2]}")
     print(f"  fusion grid ({len(grid)} weight sets x {len(thresholds)} thresholds), top 8:")
     for f1, w, t, vals in table[:8]:
-        print(f"    F1 {f1:.3f} ({', '.join(f'{v:.3f}' for v in vals)})  local {w.local} time {w.time}/{w.window} "
+        print(f"    F1 {f1:.3f} ({', '.join(f'{v:.3f}' for v in vals)})  {w.model} local {w.local} time {w.time}/{w.window} "
               f"cast +{w.character}/-{w.penalty} merge {t}")
     for name, ablate in [("without geometry", dict(local=0.0)), ("without time", dict(time=0.0)),
                          ("without cast", dict(character=0.0, penalty=0.0))]:
-        rows = [r for r in table if all(getattr(r[1], k) == v for k, v in ablate.items())]
+        rows = [r for r in table if r[1].model == model and all(getattr(r[1], k) == v for k, v in ablate.items())]
         print(f"    best {name}: F1 {rows[0][0]:.3f} ({rows[0][1]}, merge {rows[0][2]})")
 
     # online thresholds, through the library, on the tuning sets
@@ -514,12 +513,11 @@ def setups(embedders: list) -> dict[str, float]:
         print(setup_row("baseline: layout+histogram, average, true k", scores(p, baseline_told_k(p))))
         for label, (w, t, with_cos) in alone.items():
             print(setup_row(f"{label} (merge {t})", scores(p, cluster_matrix(fused_matrix(p, w, with_cos), t))))
-        plain = ClusterConfig.for_model(model)
         ids = p.shot_ids
         vectors = datasets.shot_means(p.keyframes[model])
-        print(setup_row(f"recluster {model}, shipped defaults (no evidence)",
-                        scores(p, [recluster(ids, vectors, config=plain).assignment[s] for s in ids])))
-        print(setup_row(f"online {model}, shipped defaults (no evidence)", scores(p, online_setups(p, plain, model, False))))
+        print(setup_row(f"recluster {model}, no evidence, {PLAIN.join_threshold}/{PLAIN.noise_threshold}/{PLAIN.merge_threshold}",
+                        scores(p, [recluster(ids, vectors, config=PLAIN).assignment[s] for s in ids])))
+        print(setup_row(f"online {model}, no evidence", scores(p, online_setups(p, PLAIN, model, False))))
         fused = recluster(ids, vectors, config=fused_cfg, evidence=p.evidence, matcher=p.matcher).assignment
         m = scores(p, [fused[s] for s in ids])
         print(setup_row("FUSION recluster (library)", m))
@@ -544,7 +542,7 @@ def main() -> None:
     print("\n== camera setups: real edited footage ==")
     if real_footage.opencv_samples_dir() is None:
         print("  OpenCV sample clips absent: re-cut footage from ../shared/media only (run with --fetch)")
-    setup_summary = setups([embedder])
+    setup_summary = setups([PixelsV2Embedder(), embedder])
     if args.setups_only:
         print(f"\ntotal bench time {time.perf_counter() - t0:.0f} s")
         return

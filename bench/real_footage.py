@@ -26,7 +26,8 @@ burnt-in text), not camera footage: it is left out.
 Re-cut footage: with one setup per continuous real shot, real clips rarely show a setup twice, so
 ``recut_footage`` edits them the way an editor does: per scene it intercuts sub-ranges of the setups
 of one source clip (A B A C B A ..., never the same setup twice in a row), re-grades every shot
-(exposure and white balance, on top of one look per film), reframes it (crop and zoom up to 1.35x,
+(exposure and white balance, on top of one strong look per film: gamma 0.65-1.5, per-channel
+balance +-18 %, saturation 0.6-1.3), reframes it (crop and zoom up to 1.35x,
 off centre), and encodes each film with H.264 at one of three formats (anamorphic SD 720x576 from a
 16:9 picture, 1080p, 640x360), then decodes it again. The same setup also recurs across films (a
 re-cut of the same material). Labels stay exact: each shot of a film is a known sub-range of a
@@ -205,16 +206,19 @@ _FORMATS = (("sd-anamorphic", (720, 576)), ("hd-1080p", (1920, 1080)), ("web-360
 
 
 def _grade(frame: np.ndarray, gain: float, balance: np.ndarray, zoom: float, centre: tuple[float, float],
-           size: tuple[int, int]) -> np.ndarray:
+           size: tuple[int, int], saturation: float = 1.0) -> np.ndarray:
     """Reframe (crop by ``zoom`` around ``centre``), scale to ``size`` (non-uniformly for the
-    anamorphic format), re-grade (gain and per-channel balance, gamma-space)."""
+    anamorphic format), re-grade (gain and per-channel balance, gamma-space; saturation)."""
     h, w = frame.shape[:2]
     cw, ch = w / zoom, h / zoom
     x0 = int(np.clip(centre[0] * w - cw / 2, 0, w - cw))
     y0 = int(np.clip(centre[1] * h - ch / 2, 0, h - ch))
     crop = frame[y0 : y0 + int(ch), x0 : x0 + int(cw)]
-    out = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-    return cv2.LUT(out, _grade_lut(gain, balance))
+    out = cv2.LUT(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), _grade_lut(gain, balance))
+    if saturation == 1.0:
+        return out
+    grey = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    return cv2.addWeighted(out, saturation, grey, 1.0 - saturation, 0.0)
 
 
 def _grade_lut(gain: float, balance: np.ndarray) -> np.ndarray:
@@ -260,8 +264,10 @@ def recut_footage(seed: int = 0, n_films: int = 6, shots_per_scene: tuple[int, i
     shot_ids, setups, keyframes, media, orders, chars = [], [], [], [], [], []
     for film in range(n_films):
         fmt, size = _FORMATS[(film + seed) % len(_FORMATS)]
-        look_gain = rng.uniform(0.8, 1.25)
-        look_balance = rng.uniform(0.9, 1.1, 3)
+        # one delivery's look (an SD telecine and an HD remaster of one material differ a lot)
+        look_gain = rng.uniform(0.65, 1.5)
+        look_balance = rng.uniform(0.82, 1.18, 3)
+        look_saturation = rng.uniform(0.6, 1.3)
         scene_clips = [clips[i] for i in rng.permutation(len(clips))[: max(3, len(clips) * 2 // 3)]]
         frames_out: list[np.ndarray] = []
         spans: list[tuple[int, int, SourceShot]] = []
@@ -283,7 +289,7 @@ def recut_footage(seed: int = 0, n_films: int = 6, shots_per_scene: tuple[int, i
                 centre = (rng.uniform(0.4, 0.6), rng.uniform(0.4, 0.6))
                 frames = _frames(clip)
                 begin = len(frames_out)
-                frames_out += [_grade(frames[i], gain, balance, zoom, centre, size)
+                frames_out += [_grade(frames[i], gain, balance, zoom, centre, size, look_saturation)
                                for i in range(start, start + length)]
                 spans.append((begin, len(frames_out) - 1, src))
         decoded = _encode_decode(frames_out, size, crf=int(rng.integers(23, 32)))

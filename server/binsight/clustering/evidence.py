@@ -45,26 +45,20 @@ class ShotEvidence:
     features: tuple[LocalFeatures, ...] = ()
 
 
-NO_EVIDENCE = ShotEvidence()
-
-
-def cut_gap(a: ShotEvidence, b: ShotEvidence) -> int | None:
-    """Cuts between two shots of one file, None across files or when order is unknown."""
-    if a.media_id is None or a.media_id != b.media_id or a.order is None or b.order is None:
-        return None
-    return abs(a.order - b.order)
+def files_in_cut_order(evidence: Sequence[ShotEvidence]) -> list[list[int]]:
+    """Per file, the indices of its shots (those with a file and an order) in cut order."""
+    by_media: dict[str, list[int]] = {}
+    for i, e in enumerate(evidence):
+        if e.media_id is not None and e.order is not None:
+            by_media.setdefault(e.media_id, []).append(i)
+    return [sorted(rows, key=lambda i: evidence[i].order) for rows in by_media.values()]
 
 
 def scene_neighbours(vectors: np.ndarray, evidence: Sequence[ShotEvidence], window: int) -> set[tuple[int, int]]:
     """Pairs (i, j), i < j, 2..window cuts apart in one file where j is i's most similar shot
     within i's window (or i is j's): what the time term rewards."""
-    by_media: dict[str, list[int]] = {}
-    for i, e in enumerate(evidence):
-        if e.media_id is not None and e.order is not None:
-            by_media.setdefault(e.media_id, []).append(i)
     out: set[tuple[int, int]] = set()
-    for rows in by_media.values():
-        rows.sort(key=lambda i: evidence[i].order)
+    for rows in files_in_cut_order(evidence):
         orders = np.asarray([evidence[i].order for i in rows])
         for x, i in enumerate(rows):
             near = [rows[y] for y in np.flatnonzero((np.abs(orders - orders[x]) <= window) & (np.arange(len(rows)) != x))]
@@ -159,12 +153,7 @@ def bonus_matrix(shot_ids: Sequence[str], vectors: np.ndarray, evidence: Sequenc
             for r, cols in enumerate(near):
                 i = start + r
                 pairs.update((min(i, j), max(i, j)) for j in cols.tolist())
-    by_media: dict[str, list[int]] = {}
-    for i, e in enumerate(evidence):
-        if e.media_id is not None and e.order is not None:
-            by_media.setdefault(e.media_id, []).append(i)
-    for rows in by_media.values():
-        rows.sort(key=lambda i: evidence[i].order)
+    for rows in files_in_cut_order(evidence):
         for x, i in enumerate(rows):
             for j in rows[x + 1 : x + 1 + w.window]:
                 pairs.add((min(i, j), max(i, j)))

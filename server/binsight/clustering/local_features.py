@@ -71,7 +71,7 @@ class LocalFeatures:
 @dataclass(frozen=True)
 class GeometricMatch:
     """Result of verifying two keyframes: inliers of the best homography, the share of coverage
-    grid cells they occupy in the first frame, and ``score`` in [0, 1] (what fusion uses)."""
+    grid cells they occupy (the smaller share of the two frames), and ``score`` in [0, 1] (what fusion uses)."""
 
     inliers: int
     coverage: float
@@ -113,7 +113,8 @@ _matcher = None
 
 def verify(a: LocalFeatures, b: LocalFeatures) -> GeometricMatch:
     """Geometric verification: ratio-tested Hamming matches, a RANSAC homography, overlay-like
-    (low-coverage) consensus removed once. ``score`` = coverage of the best consensus over
+    (low-coverage) consensus removed once. Coverage is the smaller of the two frames' (symmetric;
+    an insert of a detail of a wide shot covers the insert but little of the wide). ``score`` = coverage of the best consensus over
     ``FULL_COVERAGE`` (capped at 1), zero below ``MIN_INLIERS`` inliers."""
     global _matcher
     if len(a) < MIN_MATCHES or len(b) < MIN_MATCHES:
@@ -139,8 +140,7 @@ def verify(a: LocalFeatures, b: LocalFeatures) -> GeometricMatch:
         n = int(inl.sum())
         if n < MIN_INLIERS:
             break
-        cells = np.minimum((pa[inl] * GRID).astype(int), GRID - 1)
-        coverage = len(np.unique(cells[:, 0] * GRID + cells[:, 1])) / GRID**2
+        coverage = min(_coverage(pa[inl]), _coverage(pb[inl]))
         match = GeometricMatch(n, coverage, min(1.0, coverage / FULL_COVERAGE))
         if match.score > best.score:
             best = match
@@ -148,6 +148,12 @@ def verify(a: LocalFeatures, b: LocalFeatures) -> GeometricMatch:
             break
         pa, pb = pa[~inl], pb[~inl]
     return best
+
+
+def _coverage(points: np.ndarray) -> float:
+    """Share of the coverage grid's cells holding at least one of ``points`` (relative coords)."""
+    cells = np.minimum((points * GRID).astype(int), GRID - 1)
+    return len(np.unique(cells[:, 0] * GRID + cells[:, 1])) / GRID**2
 
 
 def verify_shots(a: tuple[LocalFeatures, ...], b: tuple[LocalFeatures, ...]) -> GeometricMatch:
