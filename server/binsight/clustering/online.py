@@ -129,6 +129,7 @@ class OnlineClusterer:
         sums = np.asarray(state["sums"], np.float32)
         self = cls(sums.shape[1], config)
         self.ids = list(state["ids"])
+        self._members = [{} for _ in self.ids]  # evidence is not persisted: from_assignment takes it
         self._index = {cid: i for i, cid in enumerate(self.ids)}
         self.flags = {cid: ClusterFlags(**f) for cid, f in dict(state["flags"]).items()}
         self._sums_buf = sums.copy()
