@@ -164,4 +164,6 @@ def verify_shots(a: tuple[LocalFeatures, ...], b: tuple[LocalFeatures, ...]) -> 
             m = verify(fa, fb)
             if m.score > best.score:
                 best = m
+                if best.score >= 1.0:  # cannot get better: skip the remaining keyframe pairs
+                    return best
     return best
