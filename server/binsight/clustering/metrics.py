@@ -96,3 +96,22 @@ def report(true: Labels, pred: Labels) -> dict[str, float]:
     out["ari"] = adjusted_rand_index(true, pred)
     out["noise_rate"] = noise_rate(pred)
     return out
+
+
+def partnered_noise_rate(true: Labels, pred: Labels) -> float:
+    """Share of shots that have a same-setup partner yet sit in the noise bucket: noise must mean
+    "unsure", so a shot whose setup recurs should almost never be there."""
+    t = _codes(true)
+    counts = dict(zip(*np.unique(t, return_counts=True)))
+    partnered = np.asarray([counts[c] > 1 for c in t])
+    noise = _codes(pred) < 0
+    return float((noise & partnered).sum() / partnered.sum()) if partnered.any() else 0.0
+
+
+def pair_accuracy(pairs: Sequence[tuple[int, int, bool]], pred: Labels) -> float:
+    """Share of labelled shot pairs (i, j, same setup?) the clustering gets right: "same" when
+    both shots share a cluster (noise is with nothing)."""
+    if not len(pairs):
+        return 1.0
+    p = _codes(pred)
+    return float(np.mean([(p[i] == p[j]) == same for i, j, same in pairs]))

@@ -13,6 +13,14 @@ Noise shots are kept in a small pool: when a new shot that resembles no cluster 
 shot (>= join_threshold), the two found a cluster together. Without this, in a young project
 every shot unlike the few existing clusters would stay in the noise bucket until a recluster
 (bench, before the pool: ~9% of shots in noise on data with 3% one-off setups; with it ~3%).
+
+Evidence (``ShotEvidence``: file and cut order, cast, local features; clustering/evidence.py) is
+optional on every call. With it, a shot's score for a cluster is the fused score: the cosine plus
+the evidence bonus against the cluster's members (geometry against up to ``local_members`` kept
+members of the ``local_candidates`` nearest clusters and of clusters holding shots within
+time_window cuts in the same file; cast against those members; the time bonus to the most similar
+of the clusters holding those nearby shots, when that shot is 2 or more cuts away). Members' file/order/cast are kept for
+every member (a few dozen bytes); local features only for the kept members and the noise pool.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .evidence import LocalMatcher, ShotEvidence, pair_bonus
 from .types import ClusterConfig, ClusterFlags, IdMinter, Placement
 
 
@@ -58,6 +67,12 @@ class OnlineClusterer:
         self._noise_ids: list[str] = []
         self._noise_vecs = np.zeros((0, dim), np.float32)
         self.mint = IdMinter(id_prefix)
+        # evidence, only for shots given with one
+        self.matcher = LocalMatcher()
+        self._members: list[dict[str, ShotEvidence]] = []  # per cluster: shot -> evidence (kept
+        # members with local features, the rest without)
+        self._noise_ev: dict[str, ShotEvidence] = {}
+        self._placed: dict[tuple[str, int], str] = {}  # (media, order) -> cluster id
 
     @property
     def _sums(self) -> np.ndarray:
@@ -114,6 +129,7 @@ class OnlineClusterer:
         sums = np.asarray(state["sums"], np.float32)
         self = cls(sums.shape[1], config)
         self.ids = list(state["ids"])
+        self._members = [{} for _ in self.ids]  # evidence is not persisted: from_assignment takes it
         self._index = {cid: i for i, cid in enumerate(self.ids)}
         self.flags = {cid: ClusterFlags(**f) for cid, f in dict(state["flags"]).items()}
         self._sums_buf = sums.copy()
@@ -129,11 +145,18 @@ class OnlineClusterer:
     @classmethod
     def from_assignment(cls, assignment: Mapping[str, str | None], shot_ids: Sequence[str],
                         vectors: np.ndarray, flags: Mapping[str, ClusterFlags] | None = None,
-                        config: ClusterConfig | None = None) -> "OnlineClusterer":
+                        config: ClusterConfig | None = None,
+                        evidence: Mapping[str, ShotEvidence] | None = None,
+                        matcher: LocalMatcher | None = None) -> "OnlineClusterer":
         """Rebuild representatives from a full assignment (e.g. after ``recluster``).
 
-        ``vectors`` are shot vectors aligned with ``shot_ids``; noise shots form the noise pool."""
+        ``vectors`` are shot vectors aligned with ``shot_ids``; noise shots form the noise pool.
+        ``evidence`` (per shot id, optional) is kept as ``assign`` would keep it; ``matcher``
+        carries verified pairs over from a recluster."""
         self = cls(vectors.shape[1], config)
+        evidence = evidence or {}
+        if matcher is not None:
+            self.matcher = matcher
         members: dict[str, list[int]] = {}
         for i, sid in enumerate(shot_ids):
             cid = assignment.get(sid)
@@ -143,10 +166,11 @@ class OnlineClusterer:
         for cid, rows in members.items():
             k = self._new_cluster(cid)
             for r in rows:
-                self._add(k, vectors[r])
+                self._add(k, vectors[r], shot_ids[r], evidence.get(shot_ids[r]))
         noise = [i for i, sid in enumerate(shot_ids) if assignment.get(sid) is None]
         self._noise_ids = [shot_ids[i] for i in noise]
         self._noise_vecs = vectors[noise].copy()
+        self._noise_ev = {shot_ids[i]: evidence[shot_ids[i]] for i in noise if shot_ids[i] in evidence}
         for cid, f in (flags or {}).items():
             if cid in self._index:
                 self.flags[cid] = f
@@ -154,12 +178,46 @@ class OnlineClusterer:
         return self
 
     # ----- scoring ------------------------------------------------------------------------
-    def score(self, keyframes: np.ndarray, shortlist: int = 32) -> np.ndarray:
-        """Similarity of one shot (its 1-3 keyframes) to every cluster, shape (clusters,).
+    def score(self, keyframes: np.ndarray, shortlist: int = 32, evidence: ShotEvidence | None = None,
+              shot_id: str | None = None) -> np.ndarray:
+        """Similarity of one shot (its 1-3 keyframes) to every cluster, shape (clusters,); with
+        ``evidence`` the fused score (cosine plus evidence bonus, see the module doc).
 
         Per keyframe and cluster: the best of centroid and exemplars; exemplars are only scored
         for the ``shortlist`` clusters whose centroids come closest (others keep the centroid
         score, far below any threshold that matters)."""
+        cosine = self._cosine(keyframes, shortlist)
+        if evidence is None or not self.config.fusion.active or not len(cosine):
+            return cosine
+        return cosine + self._bonus(cosine, evidence, shot_id)
+
+    def _bonus(self, cosine: np.ndarray, ev: ShotEvidence, shot_id: str | None) -> np.ndarray:
+        """Per cluster, the best evidence bonus against its members (candidate clusters only)."""
+        w = self.config.fusion
+        bonus = np.zeros(len(cosine), np.float32)
+        near = set(np.argsort(-cosine)[: w.local_candidates].tolist())
+        scene_best = None  # the cluster of the most similar placed shot within the window
+        if ev.media_id is not None and ev.order is not None:
+            around = {}
+            for gap in range(1, w.window + 1):
+                for order in (ev.order - gap, ev.order + gap):
+                    cid = self._placed.get((ev.media_id, order))
+                    if cid is not None:
+                        around.setdefault(self._index[cid], []).append(gap)
+            if around:
+                best = max(around, key=lambda k: cosine[k])
+                near |= set(around)
+                if max(around[best]) >= 2:
+                    scene_best = best
+        for k in near:
+            members = self._members[k]
+            if members:
+                bonus[k] = max(pair_bonus(shot_id, ev, mid, mev, w, self.matcher) for mid, mev in members.items())
+        if scene_best is not None:
+            bonus[scene_best] += w.time
+        return bonus
+
+    def _cosine(self, keyframes: np.ndarray, shortlist: int) -> np.ndarray:
         if not self.ids:
             return np.zeros(0, np.float32)
         kf = normalise(np.atleast_2d(keyframes))
@@ -184,38 +242,41 @@ class OnlineClusterer:
         return out
 
     # ----- assignment ---------------------------------------------------------------------
-    def assign(self, shot_id: str, keyframes: np.ndarray, forbidden: Collection[str] = ()) -> Placement:
+    def assign(self, shot_id: str, keyframes: np.ndarray, forbidden: Collection[str] = (),
+               evidence: ShotEvidence | None = None) -> Placement:
         """Place one new shot: join the best cluster (>= join_threshold), go to noise (< noise
         threshold to every cluster) or found a new cluster, and update the representatives.
 
         ``forbidden`` holds the clusters the editor said this shot is not ("not this one");
         locked clusters never take new members. A would-be noise shot that matches a pooled noise
         shot founds a cluster with it: ``Placement.promoted`` names that shot (the caller moves
-        it out of the noise bucket)."""
+        it out of the noise bucket). ``evidence`` makes every score the fused one."""
         c = self.config
         locked = {cid for cid, f in self.flags.items() if f.locked}
-        scores = self.score(keyframes)
+        scores = self.score(keyframes, evidence=evidence, shot_id=shot_id)
         cands = self.candidates(scores, forbidden=set(forbidden) | locked)
         best = cands[0][1] if cands else -1.0
-        if cands and best >= c.join_threshold:
-            self._add(self._index[cands[0][0]], shot_vector(keyframes))
-            return Placement(shot_id, cands[0][0], best, cands)
         v = shot_vector(keyframes)
+        if cands and best >= c.join_threshold:
+            self._add(self._index[cands[0][0]], v, shot_id, evidence)
+            return Placement(shot_id, cands[0][0], best, cands)
         if cands and best < c.noise_threshold:
-            partner = self._noise_partner(v)
+            partner = self._noise_partner(v, shot_id, evidence)
             if partner is None:
                 self._noise_ids.append(shot_id)
                 self._noise_vecs = np.vstack([self._noise_vecs, v[None]])
+                if evidence is not None:
+                    self._noise_ev[shot_id] = evidence
                 return Placement(shot_id, None, best, cands)
             cid = self.mint()
             k = self._new_cluster(cid)
-            self._add(k, self._noise_vecs[partner])
-            self._add(k, v)
             promoted = [self._noise_ids[partner]]
+            self._add(k, self._noise_vecs[partner], promoted[0], self._noise_ev.get(promoted[0]))
+            self._add(k, v, shot_id, evidence)
             self.forget_noise(promoted[0])
             return Placement(shot_id, cid, 1.0, cands, founded=True, promoted=promoted)
         cid = self.mint()
-        self._add(self._new_cluster(cid), v)
+        self._add(self._new_cluster(cid), v, shot_id, evidence)
         return Placement(shot_id, cid, 1.0, cands, founded=True)
 
     def forget_noise(self, shot_id: str) -> None:
@@ -224,26 +285,40 @@ class OnlineClusterer:
             i = self._noise_ids.index(shot_id)
             del self._noise_ids[i]
             self._noise_vecs = np.delete(self._noise_vecs, i, axis=0)
+        self._noise_ev.pop(shot_id, None)
 
-    def _noise_partner(self, v: np.ndarray) -> int | None:
+    def _noise_partner(self, v: np.ndarray, shot_id: str, ev: ShotEvidence | None) -> int | None:
+        """The pooled noise shot this one would found a cluster with (fused score >= join)."""
         if not self._noise_ids:
             return None
         sims = self._noise_vecs @ v
+        w = self.config.fusion
+        if ev is not None and w.active:
+            near = np.argsort(-sims)[: w.local_candidates].tolist()
+            near += [i for i, sid in enumerate(self._noise_ids)
+                     if (e := self._noise_ev.get(sid)) is not None and e.media_id == ev.media_id]
+            for i in set(near):
+                other = self._noise_ev.get(self._noise_ids[i])
+                if other is not None:
+                    sims[i] += pair_bonus(shot_id, ev, self._noise_ids[i], other, w, self.matcher)
         i = int(np.argmax(sims))
         return i if sims[i] >= self.config.join_threshold else None
 
     def rescore(self, shots: Iterable[tuple[str, np.ndarray]],
-                forbidden: Mapping[str, Collection[str]] | None = None) -> list[Placement]:
+                forbidden: Mapping[str, Collection[str]] | None = None,
+                evidence: Mapping[str, ShotEvidence] | None = None) -> list[Placement]:
         """Re-evaluate noise shots after the clusters changed (a correction, a recluster) without
         founding clusters: each either joins (>= join_threshold) or stays noise with fresh
         candidates. Unassigned shots must get another chance after every correction."""
         forbidden = forbidden or {}
+        evidence = evidence or {}
         out = []
         for sid, kf in shots:
             locked = {cid for cid, f in self.flags.items() if f.locked}
-            cands = self.candidates(self.score(kf), set(forbidden.get(sid, ())) | locked)
+            ev = evidence.get(sid, self._noise_ev.get(sid))
+            cands = self.candidates(self.score(kf, evidence=ev, shot_id=sid), set(forbidden.get(sid, ())) | locked)
             if cands and cands[0][1] >= self.config.join_threshold:
-                self._add(self._index[cands[0][0]], shot_vector(kf))
+                self._add(self._index[cands[0][0]], shot_vector(kf), sid, ev)
                 self.forget_noise(sid)
                 out.append(Placement(sid, cands[0][0], cands[0][1], cands))
             else:
@@ -251,17 +326,24 @@ class OnlineClusterer:
         return out
 
     # ----- editor edits -------------------------------------------------------------------
-    def add(self, cluster_id: str, keyframes: np.ndarray) -> None:
-        """Record that a shot was put into ``cluster_id`` (created if unknown), e.g. an editor move."""
+    def add(self, cluster_id: str, keyframes: np.ndarray, shot_id: str | None = None,
+            evidence: ShotEvidence | None = None) -> None:
+        """Record that a shot was put into ``cluster_id`` (created if unknown), e.g. an editor move.
+        With ``shot_id`` and ``evidence`` the shot's evidence joins the cluster's."""
         k = self._index.get(cluster_id)
         if k is None:
             k = self._new_cluster(cluster_id)
-        self._add(k, shot_vector(keyframes))
+        self._add(k, shot_vector(keyframes), shot_id, evidence)
 
-    def remove(self, cluster_id: str, keyframes: np.ndarray) -> None:
-        """Record that a shot left ``cluster_id``; drops it from the exemplars if it was one.
-        An emptied cluster keeps its id (the lead decides whether the bin goes)."""
+    def remove(self, cluster_id: str, keyframes: np.ndarray, shot_id: str | None = None) -> None:
+        """Record that a shot left ``cluster_id``; drops it from the exemplars if it was one (and
+        its evidence, given ``shot_id``). An emptied cluster keeps its id (the lead decides
+        whether the bin goes)."""
         k = self._index[cluster_id]
+        if shot_id is not None:
+            gone = self._members[k].pop(shot_id, None)
+            if gone is not None and gone.media_id is not None and gone.order is not None:
+                self._placed.pop((gone.media_id, gone.order), None)
         v = shot_vector(keyframes)
         self._sums[k] -= v
         self._counts[k] = max(self._counts[k] - 1, 0)
@@ -289,13 +371,16 @@ class OnlineClusterer:
             self._cent_buf = _grow(self._cent_buf, cap)
             self._ex_buf = _grow(self._ex_buf, cap)
         self.ids.append(cluster_id)
+        self._members.append({})
         self._index[cluster_id] = k
         self._sums[k] = 0
         self._counts[k] = 0
         self._n_ex[k] = 0
         return k
 
-    def _add(self, k: int, v: np.ndarray) -> None:
+    def _add(self, k: int, v: np.ndarray, shot_id: str | None = None, ev: ShotEvidence | None = None) -> None:
+        if shot_id is not None and ev is not None:
+            self._keep_evidence(k, shot_id, ev)
         self._sums[k] += v
         self._counts[k] += 1
         E = self.config.n_exemplars
@@ -314,6 +399,17 @@ class OnlineClusterer:
             if float((ex @ v).max()) < redundancy[j]:
                 ex[j] = v
         self._refresh(k)
+
+    def _keep_evidence(self, k: int, shot_id: str, ev: ShotEvidence) -> None:
+        """Keep a member's evidence; local features only while fewer than ``local_members`` kept
+        members have them (the first members of a cluster: its founding look)."""
+        members = self._members[k]
+        with_features = sum(1 for e in members.values() if e.features)
+        if ev.features and with_features >= self.config.local_members:
+            ev = ShotEvidence(ev.media_id, ev.order, ev.characters)
+        members[shot_id] = ev
+        if ev.media_id is not None and ev.order is not None:
+            self._placed[(ev.media_id, ev.order)] = self.ids[k]
 
     def _refresh(self, k: int) -> None:
         self._centroids[k] = normalise(self._sums[k])

@@ -21,6 +21,11 @@ cluster. Ids: each new cluster takes the old id it overlaps most (Hungarian on o
 pinned groups take their cluster's id, and a shot of a seen/touched/named cluster only moves when
 its new cluster is ``move_margin`` more similar than its old one, so what the editor has looked at
 does not reshuffle. Only genuinely new groups get new ids.
+
+Evidence (``evidence``: a ``ShotEvidence`` per shot, clustering/evidence.py) adds a sparse bonus to
+the cosine of candidate pairs (nearest neighbours and same-file neighbours in cut order). The
+linkage is then the mean fused score of two groups, still exact from group sums: ``(sum_A . sum_B
++ bonus(A, B)) / (|A| |B|)`` with ``bonus(A, B)`` the sum of the pair bonuses between the groups.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
+from .evidence import LocalMatcher, ShotEvidence, bonus_matrix
 from .online import normalise
 from .types import ClusterConfig, ClusterFlags, IdMinter
 
@@ -122,12 +128,16 @@ def tight_fragments(vectors: np.ndarray, config: ClusterConfig) -> np.ndarray:
 
 
 def agglomerate(sums: np.ndarray, counts: np.ndarray, threshold: float, linkage: str = "average",
-                cannot: np.ndarray | None = None) -> np.ndarray:
+                cannot: np.ndarray | None = None, bonus: sparse.spmatrix | None = None) -> np.ndarray:
     """Merge groups given by the sum and count of their unit vectors; the starting similarity of
-    two groups is their exact mean pairwise cosine. See ``agglomerate_matrix``."""
+    two groups is their exact mean pairwise cosine, plus the mean pair bonus when ``bonus`` (the
+    (g, g) sums of pair bonuses between groups) is given. See ``agglomerate_matrix``."""
     s32 = sums.astype(np.float32)
     c32 = counts.astype(np.float32)
     sims = s32 @ s32.T
+    if bonus is not None and bonus.nnz:
+        coo = bonus.tocoo()
+        np.add.at(sims, (coo.row, coo.col), coo.data.astype(np.float32))
     sims /= c32[:, None]
     sims /= c32[None, :]
     return agglomerate_matrix(sims, counts, threshold, linkage, cannot)
@@ -196,7 +206,9 @@ def recluster(shot_ids: Sequence[str], vectors: np.ndarray,
               must_links: Mapping[str, str] | None = None,
               cannot_links: Collection[tuple[str, str]] = (),
               config: ClusterConfig | None = None,
-              mint: IdMinter | None = None) -> ReclusterResult:
+              mint: IdMinter | None = None,
+              evidence: Sequence[ShotEvidence] | None = None,
+              matcher: LocalMatcher | None = None) -> ReclusterResult:
     """Recluster every shot of a project.
 
     shot_ids/vectors: all shots and their shot vectors (normalised mean of keyframes).
@@ -205,6 +217,8 @@ def recluster(shot_ids: Sequence[str], vectors: np.ndarray,
     must_links: shot -> cluster id the editor placed it in (it stays there).
     cannot_links: (shot, cluster id) pairs the editor rejected ("not this one").
     mint: source of new ids (default: ``scene-NNNNN`` above every id seen here).
+    evidence: per shot (aligned with shot_ids) its ``ShotEvidence``, fused with the cosine by the
+    config's weights; matcher: a ``LocalMatcher`` whose cache of verified pairs is reused.
     """
     config = config or ClusterConfig()
     previous = dict(previous or {})
@@ -228,7 +242,13 @@ def recluster(shot_ids: Sequence[str], vectors: np.ndarray,
             free.append(i)
     free_arr = np.asarray(free, np.int64)
     if len(free_arr):
-        groups = _group(shot_ids, vectors, free_arr, must_links, locked, config)
+        bonus = None
+        if evidence is not None and config.fusion.active:
+            if len(evidence) != len(shot_ids):
+                raise ValueError(f"evidence has {len(evidence)} entries for {len(shot_ids)} shots")
+            bonus = bonus_matrix([shot_ids[i] for i in free_arr], vectors[free_arr],
+                                 [evidence[i] for i in free_arr], config.fusion, matcher or LocalMatcher())
+        groups = _group(shot_ids, vectors, free_arr, must_links, locked, config, bonus)
         protected = {cid for cid, f in flags.items() if f.protected}
         assignment = match_ids([shot_ids[i] for i in free_arr], groups, previous, must_links,
                                protected, locked, mint)
@@ -239,7 +259,8 @@ def recluster(shot_ids: Sequence[str], vectors: np.ndarray,
 
 
 def _group(shot_ids: Sequence[str], vectors: np.ndarray, free: np.ndarray,
-           must_links: Mapping[str, str], locked: set[str], config: ClusterConfig) -> np.ndarray:
+           must_links: Mapping[str, str], locked: set[str], config: ClusterConfig,
+           bonus: sparse.spmatrix | None = None) -> np.ndarray:
     """Group label per free shot; groups below ``min_cluster_size`` (unpinned) become -1."""
     pins = [must_links.get(shot_ids[i]) for i in free]
     pins = [p if p not in locked else None for p in pins]
@@ -260,7 +281,12 @@ def _group(shot_ids: Sequence[str], vectors: np.ndarray, free: np.ndarray,
     counts = np.bincount(init, minlength=g)
     cannot = np.zeros((g, g), bool)
     cannot[: len(pinned_ids), : len(pinned_ids)] = True  # two editor-made clusters never merge
-    top = agglomerate(sums, counts, config.merge_threshold, config.linkage, cannot)
+    group_bonus = None
+    if bonus is not None:
+        onehot = sparse.csr_matrix((np.ones(len(init), np.float32), (init, np.arange(len(init)))),
+                                   shape=(g, len(init)))
+        group_bonus = onehot @ bonus @ onehot.T
+    top = agglomerate(sums, counts, config.merge_threshold, config.linkage, cannot, group_bonus)
     labels = top[init]
     sizes = np.bincount(labels)
     pinned_groups = set(top[: len(pinned_ids)].tolist())

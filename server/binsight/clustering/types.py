@@ -9,6 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
+from .evidence import FusionWeights
+
 NOISE: None = None  # cluster id of the noise bucket in every assignment mapping
 
 
@@ -31,18 +33,41 @@ class ClusterConfig:
     exact_limit: int = 4000  # recluster: up to this many free shots, agglomerate shots directly
     max_groups: int = 8000  # recluster: agglomeration size cap (a g x g float32 matrix: 256 MB)
     move_margin: float = 0.05  # recluster: a shot leaves a seen cluster only if this much better
+    # evidence fusion (clustering/evidence.py), in cosine units; 0 = that evidence is ignored
+    local_weight: float = 0.0  # x geometric verification score in [0, 1]
+    time_weight: float = 0.0  # x 1 for shots 2..time_window apart in one file
+    time_window: int = 4
+    character_weight: float = 0.0  # x cast overlap (Jaccard) when both casts are known
+    character_penalty: float = 0.0  # x (1 - overlap): disjoint casts push apart
+    local_candidates: int = 8  # geometry is verified against this many nearest shots/clusters
+    local_members: int = 6  # per cluster, members whose local features are kept for verification
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def fusion(self) -> FusionWeights:
+        return FusionWeights(self.local_weight, self.time_weight, self.time_window, self.character_weight,
+                             self.character_penalty, self.local_candidates)
+
     @classmethod
-    def for_model(cls, model_id: str, **overrides: float | int | str) -> "ClusterConfig":
-        """Thresholds calibrated for one embedding space (a cosine means different things in
-        different spaces). The issue's defaults (0.85 / 0.5) suit CLIP-like spaces; in the
-        weight-free pixels space a 0.5 noise threshold sends ~5% of shots to noise on data with
-        ~3% one-off setups, and join 0.8 / noise 0.35 / merge 0.7 gave the best BCubed F1 in a
-        sweep on two seeds of the bench data (online 0.89/0.92 vs 0.81/0.83 at 0.85/0.5)."""
-        calibrated = _CALIBRATED.get(model_id.split(":")[0], {})
+    def for_model(cls, model_id: str, evidence: bool = False, **overrides: float | int | str) -> "ClusterConfig":
+        """Thresholds (and evidence weights) calibrated for one embedding space: a cosine means
+        different things in different spaces. ``evidence=True``: the caller passes
+        ``ShotEvidence`` (file and cut order, cast, local features) with every shot and gets the
+        fused calibration; by default the evidence-free one (what a caller that passes no
+        evidence needs: fused thresholds are stricter). Unknown spaces get the class defaults
+        (suited to CLIP-like spaces; CLIP cannot be measured here).
+
+        pixels-v3 with evidence: every value chosen by bench/clusters.py's sweep (mean BCubed F1
+        over re-cut real footage x2, the generated set and the shared media; see its output):
+        geometry 0.4, time 0.3 within 3 cuts, cast penalty 0.3, cast agreement 0 (it never helped),
+        merge 0.75, join 0.85, noise 0.55. Evidence-free (pixels-v2 and -v3): join 0.8 / noise
+        0.35 / merge 0.7, the best BCubed F1 of the earlier sweep on two seeds of the generated
+        set (online 0.89/0.92 vs 0.81/0.83 at 0.85/0.5)."""
+        family = model_id.split(":")[0]
+        table = _CALIBRATED if evidence else _CALIBRATED_PLAIN
+        calibrated = table.get(family, _CALIBRATED_PLAIN.get(family, {}))
         return cls(**{**calibrated, **overrides})
 
     @classmethod
@@ -50,8 +75,14 @@ class ClusterConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-_CALIBRATED: dict[str, dict] = {
+_CALIBRATED_PLAIN: dict[str, dict] = {
     "pixels-v2": {"join_threshold": 0.8, "noise_threshold": 0.35, "merge_threshold": 0.7},
+    "pixels-v3": {"join_threshold": 0.8, "noise_threshold": 0.35, "merge_threshold": 0.7},
+}
+_CALIBRATED: dict[str, dict] = {
+    "pixels-v3": {"join_threshold": 0.85, "noise_threshold": 0.55, "merge_threshold": 0.75,
+                  "local_weight": 0.4, "time_weight": 0.3, "time_window": 3, "character_weight": 0.0,
+                  "character_penalty": 0.3},
 }
 
 
