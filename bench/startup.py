@@ -113,11 +113,11 @@ def _fill(data_dir: Path, shots: int) -> None:
             media_id = f'm{{m:04d}}'
             media = r.MediaRecord(media_id, f'/footage/{{media_id}}.mov', 'h', 1, 'mov', 'h264', 1920, 1080, 0,
                                   Fraction(1), Fraction(25), 2500, 100.0, 0.0, '', False, '', '', False, 0, 0, 8,
-                                  'yuv420p', False, False, False, (), 'pixels-v2', '', f'2026-01-01T00:00:{{m:02d}}', 100)
+                                  'yuv420p', False, False, False, (), 'pixels-v3', '', f'2026-01-01T00:00:{{m:02d}}', 100)
             shots = [r.ShotRecord(f'{{media_id}}-{{i:04d}}', media_id, i, 25 * i, 25 * i + 25, i, i + 1, False, 0.0)
                      for i in range(100)]
             keyframes = [r.KeyframeRecord(f'{{s.shot_id}}-k', s.shot_id, media_id, s.start_frame, 0.0, 1.0, 'x.jpg',
-                                          'x.t.jpg', 'pixels-v2', rng.standard_normal(264).astype(np.float32))
+                                          'x.t.jpg', 'pixels-v3', vector=rng.standard_normal(264).astype(np.float32))
                          for s in shots]
             store.commit_media(media, shots, keyframes, [])
     """)], check=True, timeout=600)

@@ -256,3 +256,16 @@ def test_candidates_are_always_live_bins(served, setups_clip: Path, tmp_path: Pa
     first, second = client.list_clusters().clusters[:2]
     client.merge_clusters([first.cluster_id, second.cluster_id])
     live_and_fresh()
+
+
+def test_the_leaf_on_the_rock_is_one_setup_under_two_lights(served) -> None:
+    """testvideo.mp4: content shots 1 and 3 show the same leaf on the same rock under different
+    light (truth.json); after a run they share a bin, and the deer and the snake skin do not."""
+    _, client = served
+    client.ingest([str(shared_media("testvideo.mp4"))])
+    client.recluster()
+    shots = client.list_shots()
+    assert len(shots) == 4
+    bins = [s.cluster_id for s in shots]
+    assert bins[0] and bins[0] == bins[2], bins
+    assert bins[1] != bins[0] and bins[3] != bins[0]

@@ -30,7 +30,7 @@ def shot(media_id: str, index: int = 0) -> ShotRecord:
 
 def keyframe(media_id: str) -> r.KeyframeRecord:
     return r.KeyframeRecord(f"{media_id}-k", f"{media_id}-0", media_id, 5, 0.2, 1.0, "a.jpg", "a.t.jpg", "pixels-v2",
-                            np.array([0.6, 0.8], np.float32))
+                            vector=np.array([0.6, 0.8], np.float32))
 
 
 def test_schemas_are_the_records(tmp_path: Path) -> None:

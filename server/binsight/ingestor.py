@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from .clock import utcnow
+from .clustering import local_features
 from .errors import Cancelled, InvalidInput
 from .faces.base import DetectedFace
 from .jobs import FileOutcome, FileStatus
@@ -209,7 +210,9 @@ class Ingestor:
             if not pending:
                 return
             vectors = embedder.embed_images([sample.image for _, sample in pending])
-            rows.keyframes.extend(replace(rec, vector=np.asarray(v, np.float32)) for (rec, _), v in zip(pending, vectors))
+            rows.keyframes.extend(replace(rec, vector=np.asarray(v, np.float32),
+                                          local_features=local_features.extract(sample.image).to_bytes())
+                                  for (rec, sample), v in zip(pending, vectors))
             pending.clear()
 
         extra = self.settings.extra_face_samples if face_model else 0
@@ -262,8 +265,9 @@ class Ingestor:
                                f"({len(missing)} of {len(keyframes)}); re-ingest it with --force")
         embedder, face_model = self.models.scene, self.models.face
         vectors = embedder.embed_images(images) if images else np.zeros((0, 0), np.float32)
-        new_keyframes = [replace(k, model_id=embedder.model_id, vector=np.asarray(v, np.float32))
-                         for k, v in zip(keyframes, vectors)]
+        new_keyframes = [replace(k, model_id=embedder.model_id, vector=np.asarray(v, np.float32),
+                                 local_features=local_features.extract(image).to_bytes())
+                         for k, v, image in zip(keyframes, vectors, images)]
         faces: list[FaceRecord] = []
         if face_model is not None:
             for k, image in zip(keyframes, images):

@@ -35,7 +35,7 @@ def _v1_to_v2(tables: dict[str, list[Row]]) -> dict[str, list[Row]]:
     out: dict[str, list[Row]] = {
         "meta": [{"key": "schema_version", "value": "2"}],
         "media": tables.get("media", []),
-        "keyframes": tables.get("keyframes", []),
+        "keyframes": [{**k, "local_features": b""} for k in tables.get("keyframes", [])],
         "faces": [{**f, "crop_path": ""} for f in tables.get("faces", [])],
         "adapters": tables.get("adapters", []),
         "face_assignments": tables.get("face_assignments", []),

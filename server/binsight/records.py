@@ -141,6 +141,7 @@ class KeyframeRecord:
     image_path: str  # relative to the data dir's keyframe folder
     thumb_path: str
     model_id: str  # embedding space of ``vector``
+    local_features: bytes = b""  # ORB keypoints of the keyframe (clustering.local_features), for setups
     vector: np.ndarray = field(default_factory=_vector, compare=False)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from .clock import utcnow
 from .clustering.adapter import Adapter
+from .clustering.evidence import LocalMatcher, ShotEvidence
 from .clustering.online import OnlineClusterer, shot_vector
 from .clustering.recluster import recluster
 from .clustering.types import NOISE, ClusterConfig, IdMinter, Placement
@@ -43,6 +44,15 @@ log = logging.getLogger(__name__)
 
 Labeler = Callable[[Sequence[str]], str]
 """Gives a new bin its readable name from its shots (the earliest clip and timecode)."""
+
+EvidenceSource = Callable[[Sequence[str], bool], dict[str, ShotEvidence]]
+"""Shot ids (and whether to read their local features) -> what separates setups beyond the scene
+vector: each shot's file and cut order, who is on screen, its keyframes' local features."""
+
+RECLUSTER_FEATURES_LIMIT = 4000
+"""Up to this many shots a recluster verifies local features between candidate pairs (about 7
+pairs a shot, 1-2 ms each); above it, file order and cast only (reading every shot's features
+would be 9 KB a keyframe in memory and minutes of verification)."""
 
 
 @dataclass(frozen=True)
@@ -106,13 +116,15 @@ class SceneIndex(SnapshotOwner):
     """Every verb runs in a transaction (see ``snapshots``); readers use ``snapshot()``."""
 
     def __init__(self, store: Store, model_id: str, dim: int, config: ClusterConfig, data_dir: Path,
-                 labeler: Labeler) -> None:
+                 labeler: Labeler, evidence: EvidenceSource | None = None) -> None:
         self.store = store
         self.model_id = model_id
         self.dim = dim
         self.config = config
         self.data_dir = data_dir
         self.labeler = labeler
+        self.evidence = evidence
+        self.matcher = LocalMatcher()
         super().__init__()
         self.adapter: Adapter | None = None
         self.adapter_version = ""
@@ -163,7 +175,9 @@ class SceneIndex(SnapshotOwner):
         if ids:
             assignment = assignment if assignment is not None else {sid: self._cluster_of(sid) for sid in ids}
             vectors = np.stack([shot_vector(s.adapted[sid]) for sid in ids])
-            self.clusterer = OnlineClusterer.from_assignment(assignment, ids, vectors, self._flags(), self.config)
+            self.clusterer = OnlineClusterer.from_assignment(assignment, ids, vectors, self._flags(), self.config,
+                                                             evidence=self._founding_evidence(assignment),
+                                                             matcher=self.matcher)
         else:
             self.clusterer = OnlineClusterer(self.dim, self.config)
         self.clusterer.mint = IdMinter("scene", s.clusters)
@@ -213,6 +227,22 @@ class SceneIndex(SnapshotOwner):
     def _cluster_of(self, shot_id: str) -> str | None:
         a = self._s.assignments.get(shot_id)
         return a.cluster_id if a else NOISE
+
+    def _evidence(self, shot_ids: Sequence[str], features: bool) -> dict[str, ShotEvidence]:
+        return self.evidence(shot_ids, features) if self.evidence is not None and shot_ids else {}
+
+    def _founding_evidence(self, assignment: Mapping[str, str | None]) -> dict[str, ShotEvidence]:
+        """Every shot's order and cast; local features only for each bin's first members (what
+        the clusterer keeps them for: a bin's founding look), so memory stays bounded."""
+        if self.evidence is None:
+            return {}
+        firsts: dict[str | None, list[str]] = defaultdict(list)
+        for sid in sorted(assignment):
+            cid = assignment[sid]
+            if len(firsts[cid]) < (self.config.local_members if cid is not None else 0):
+                firsts[cid].append(sid)
+        with_features = self._evidence([s for ids in firsts.values() for s in ids], True)
+        return {**self._evidence(list(assignment), False), **with_features}
 
     def _flags(self) -> dict:
         return {cid: c.flags for cid, c in self._s.clusters.items()}
@@ -338,12 +368,14 @@ class SceneIndex(SnapshotOwner):
         """Online assignment of new shots: join, found, or go to noise."""
         s = self._s
         dead = self._not_bins()
-        placements = [self.clusterer.assign(sid, s.adapted[sid], self._excluded(sid, dead)) for sid in shot_ids]
+        evidence = self._evidence(shot_ids, True)
+        placements = [self.clusterer.assign(sid, s.adapted[sid], self._excluded(sid, dead), evidence=evidence.get(sid))
+                      for sid in shot_ids]
         # a new shot that matches a lone noise shot founds a bin with it: move that one too
         placed = {p.shot_id for p in placements}
         for p in list(placements):
             for partner in p.promoted:  # the clusterer has already counted it in the new bin
-                cands = self.clusterer.candidates(self.clusterer.score(s.adapted[partner]),
+                cands = self.clusterer.candidates(self.clusterer.score(s.adapted[partner], shot_id=partner),
                                                   self._excluded(partner, dead))
                 moved = Placement(partner, p.cluster_id, dict(cands).get(p.cluster_id, p.score), cands)
                 if partner in placed:
@@ -367,12 +399,14 @@ class SceneIndex(SnapshotOwner):
             now = utcnow()
             records = []
             dead = self._not_bins() - {target}
+            evidence = self._evidence(list(shot_ids), False)
             for sid in shot_ids:
                 vectors = s.adapted[sid]
                 self._unplace(sid)
                 if target is not None:
-                    self.clusterer.add(target, vectors)
-                candidates = self.clusterer.candidates(self.clusterer.score(vectors), self._excluded(sid, dead))
+                    self.clusterer.add(target, vectors, shot_id=sid, evidence=evidence.get(sid))
+                candidates = self.clusterer.candidates(
+                    self.clusterer.score(vectors, evidence=evidence.get(sid), shot_id=sid), self._excluded(sid, dead))
                 score = next((sc for c, sc in candidates if c == target), candidates[0][1] if candidates else 0.0)
                 records.append(AssignmentRecord(sid, target, float(score), _candidates(candidates), pinned, now))
             self._write_assignments(records)
@@ -383,10 +417,12 @@ class SceneIndex(SnapshotOwner):
             self._set(list(records))
 
     def _set(self, records: list[AssignmentRecord]) -> None:
+        evidence = self._evidence([rec.shot_id for rec in records], False)
         for rec in records:
             self._unplace(rec.shot_id)
             if rec.cluster_id is not None:
-                self.clusterer.add(rec.cluster_id, self._s.adapted[rec.shot_id])
+                self.clusterer.add(rec.cluster_id, self._s.adapted[rec.shot_id], shot_id=rec.shot_id,
+                                   evidence=evidence.get(rec.shot_id))
         self._write_assignments(records)
 
     def _unplace(self, shot_id: str) -> None:
@@ -398,7 +434,7 @@ class SceneIndex(SnapshotOwner):
         if source is None:
             self.clusterer.forget_noise(shot_id)
         elif source in self.clusterer:
-            self.clusterer.remove(source, vectors)
+            self.clusterer.remove(source, vectors, shot_id=shot_id)
 
     def _write_assignments(self, records: list[AssignmentRecord]) -> None:
         if not records:
@@ -448,7 +484,8 @@ class SceneIndex(SnapshotOwner):
             if noise:
                 dead = self._not_bins()
                 placements = self.clusterer.rescore([(sid, s.adapted[sid]) for sid in noise],
-                                                    {sid: self._excluded(sid, dead) for sid in noise})
+                                                    {sid: self._excluded(sid, dead) for sid in noise},
+                                                    evidence=self._evidence(noise, False))
                 now = utcnow()
                 self._write_assignments([AssignmentRecord(p.shot_id, p.cluster_id, float(p.score),
                                                           _candidates(p.candidates), False, now)
@@ -465,10 +502,11 @@ class SceneIndex(SnapshotOwner):
         now = utcnow()
         position = {cid: i for i, cid in enumerate(self.clusterer.ids)}
         dead = self._not_bins()
+        evidence = self._evidence(list(shot_ids), False)
         records = []
         for sid in shot_ids:
             a = s.assignments[sid]
-            scores = self.clusterer.score(s.adapted[sid])
+            scores = self.clusterer.score(s.adapted[sid], evidence=evidence.get(sid), shot_id=sid)
             cands = self.clusterer.candidates(scores, self._excluded(sid, dead))
             if a.cluster_id is None:
                 score = cands[0][1] if cands else 0.0
@@ -494,8 +532,10 @@ class SceneIndex(SnapshotOwner):
             previous = {sid: self._cluster_of(sid) for sid in ids}
             must = {sid: a.cluster_id for sid, a in s.assignments.items() if a.pinned and a.cluster_id}
             cannot = [(sid, c) for sid, cs in s.cannot.items() for c in cs]
+            by_id = self._evidence(ids, len(ids) <= RECLUSTER_FEATURES_LIMIT)
+            evidence = [by_id.get(sid, ShotEvidence()) for sid in ids] if by_id else None
             result = recluster(ids, vectors, previous, self._flags(), must, cannot, self.config,
-                               mint=self.clusterer.mint)
+                               mint=self.clusterer.mint, evidence=evidence, matcher=self.matcher)
             new_members: dict[str, list[str]] = defaultdict(list)
             for sid, cid in result.assignment.items():
                 if cid is not None and cid not in s.clusters:

@@ -266,6 +266,19 @@ class KeyframesTable(_MediaChild[r.KeyframeRecord]):
         return {sid: np.stack([np.asarray(v, np.float32) for _, v in sorted(rows, key=lambda x: x[0])])
                 for sid, rows in by_shot.items()}
 
+    def local_features(self, shot_ids: Iterable[str]) -> dict[str, list[bytes]]:
+        """Each shot's keyframe local-feature blobs, in frame order (only the shots asked: they
+        are about 9 KB a keyframe)."""
+        ids = list(shot_ids)
+        out: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        for start in range(0, len(ids), 2000):  # bounded filter strings
+            data = self._arrow(_in("shot_id", ids[start:start + 2000]), ["shot_id", "frame", "local_features"])
+            for sid, frame, blob in zip(data.column("shot_id").to_pylist(), data.column("frame").to_pylist(),
+                                        data.column("local_features").to_pylist()):
+                if blob:
+                    out[sid].append((frame, blob))
+        return {sid: [b for _, b in sorted(rows, key=lambda x: x[0])] for sid, rows in out.items()}
+
 
 class FacesTable(_MediaChild[r.FaceRecord]):
     name, record, key = "faces", r.FaceRecord, "face_id"

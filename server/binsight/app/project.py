@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 
 from ..access import Access
 from ..catalog import Catalog
 from ..character_index import CharacterIndex
 from ..clustering.characters import CharacterConfig
+from ..clustering.evidence import ShotEvidence
+from ..clustering.local_features import LocalFeatures
 from ..clustering.types import ClusterConfig
 from ..config import Config
 from ..ingestor import IngestSettings, Ingestor
@@ -42,13 +45,14 @@ class Project:
                                    config.faces if config.faces.enabled else None, config.faces.pack)
         self.catalog = Catalog(self.store)
         self.catalog.load()
-        overrides = {k: v for k, v in dataclasses.asdict(config.clusters).items() if v is not None}
-        self.index = SceneIndex(self.store, self.models.scene_model_id, self.models.scene_dim,
-                                ClusterConfig.for_model(self.models.scene_model_id, **overrides), config.data_dir,
-                                labeler=lambda shot_ids: bin_label(self.catalog.snapshot(), shot_ids))
-        self.index.load()
         self.characters = CharacterIndex(self.store, self.models.face_model_id or None, self._character_config)
         self.characters.load()
+        overrides = {k: v for k, v in dataclasses.asdict(config.clusters).items() if v is not None}
+        self.index = SceneIndex(self.store, self.models.scene_model_id, self.models.scene_dim,
+                                ClusterConfig.for_model(self.models.scene_model_id, evidence=True, **overrides),
+                                config.data_dir, labeler=lambda shot_ids: bin_label(self.catalog.snapshot(), shot_ids),
+                                evidence=self._evidence)
+        self.index.load()
         self.jobs = JobManager()
         ingestor = Ingestor(self.store, config.media_cache, self.models,
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
@@ -68,6 +72,19 @@ class Project:
     def view(self) -> ProjectView:
         """One consistent read of the project (the three snapshots, taken together)."""
         return ProjectView(self.catalog.snapshot(), self.index.snapshot(), self.characters.snapshot())
+
+    def _evidence(self, shot_ids: Sequence[str], features: bool) -> dict[str, ShotEvidence]:
+        """What separates setups beyond the scene vector: each shot's file and cut order (the
+        catalog), who is on screen (the characters), its keyframes' local features (the store)."""
+        catalog, cast = self.catalog.snapshot(), self.characters.snapshot().shot_characters
+        blobs = self.store.keyframes.local_features(shot_ids) if features else {}
+        out = {}
+        for sid in shot_ids:
+            shot = catalog.shots.get(sid)
+            out[sid] = ShotEvidence(shot.media_id if shot else None, shot.index if shot else None,
+                                    frozenset(cast.get(sid, ())),
+                                    tuple(LocalFeatures.from_bytes(b) for b in blobs.get(sid, ())))
+        return out
 
     def _character_config(self) -> CharacterConfig | None:
         face = self.models.face
