@@ -496,7 +496,7 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  const field = event.target.closest?.("input, textarea, select, dialog");
+  const field = event.target.closest?.("input:not([type=checkbox]), textarea, select, dialog");
   if (event.target.matches?.("input.bin-name, input.person-name")) {
     if (event.key === "Enter") { event.preventDefault(); event.target.blur(); }
     if (event.key === "Escape") { event.target.value = event.target.defaultValue; event.target.blur(); }
