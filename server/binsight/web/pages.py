@@ -22,6 +22,8 @@ from ..validate import check_id, check_limit, shown
 from .context import NOISE_BIN_ID, PAGE_SIZE, WebContext
 from .grids import header, shot_page
 
+NOBODY = "nobody"
+"""The page's name for the faces no person took (too poor to judge, or turned down everywhere)."""
 REVIEW_BATCH = 100
 """Shots one visit of the review queue holds (a reload fetches the next most uncertain ones)."""
 SEARCH_HITS = 60
@@ -95,7 +97,10 @@ class Pages:
         people = view.character_list()
         chosen = request.query_params.get("person") or (people[0].character_id if people else "")
         values: dict = {"people": people, "person": None, "faces": None, "named_ids": self._named(view)}
-        if chosen:
+        values.update(nobody=self._nobody(view), selected=chosen)
+        if chosen == NOBODY:
+            values.update(person=self._person(view, NOBODY), faces=self._faces(view, NOBODY, 0))
+        elif chosen:
             values.update(person=self._person(view, check_id(chosen, "a person id")),
                           faces=self._faces(view, chosen, 0), **self._grid(view, chosen, request))
         return self.ctx.render("people.html", request, view_name="people", **values)
@@ -148,7 +153,7 @@ class Pages:
 
     def people_fragment(self, request: Request) -> Response:
         view = self.project.view()
-        return self.ctx.render("_people.html", request, people=view.character_list(), person=None,
+        return self.ctx.render("_people.html", request, people=view.character_list(), nobody=self._nobody(view),
                                named_ids=self._named(view), selected=request.query_params.get("person", ""))
 
     def merge_fragment(self, request: Request) -> Response:
@@ -209,11 +214,18 @@ class Pages:
         return {"bin": head, "page": shot_page(view, resolve, head.bin_id, 0, _limit(request, PAGE_SIZE))}
 
     @staticmethod
+    def _nobody(view: ProjectView) -> int:
+        """Faces no person took."""
+        return sum(1 for f in view.catalog.faces if f not in view.characters.face_character)
+
+    @staticmethod
     def _named(view: ProjectView) -> frozenset[str]:
         return frozenset(cid for cid, row in view.characters.characters.items() if row.named)
 
     @staticmethod
     def _person(view: ProjectView, character_id: str) -> CharacterView:
+        if character_id == NOBODY:
+            return CharacterView(NOBODY, "Nobody yet", Pages._nobody(view), 0, "", "")
         person = next((c for c in view.character_list() if c.character_id == character_id), None)
         if person is None:
             raise NotFound(f"no person with id {shown(character_id)}")
@@ -221,7 +233,9 @@ class Pages:
 
     def _faces(self, view: ProjectView, character_id: str, offset: int, limit: int = FACE_PAGE) -> FacePage:
         person = self._person(view, character_id)
-        ids = sorted(f for f, c in view.characters.face_character.items() if c == character_id)
+        owner = view.characters.face_character
+        ids = [f for f in view.catalog.faces if f not in owner] if character_id == NOBODY else \
+            [f for f, c in owner.items() if c == character_id]
         faces = sorted((view.catalog.faces[f] for f in ids if f in view.catalog.faces),
                        key=lambda f: (-f.det_score * f.size_px, f.face_id))
         return FacePage(person, tuple(faces[offset:offset + limit]), offset, len(faces))

@@ -440,7 +440,7 @@ function initDrag() {
   $$("#people").forEach((el) => {
     if (el.dataset.sortable) return;
     el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "people", pull: "clone", put: false }, draggable: ".person:not(.new-person)",
+    Sortable.create(el, { ...common, group: { name: "people", pull: "clone", put: false }, draggable: ".person:not(.new-person):not(.nobody)",
                           filter: "input", preventOnFilter: false });
   });
   $$("#faces").forEach((el) => {
