@@ -35,6 +35,17 @@ HTTP_STATUS = {"invalid_argument": 400, "not_found": 404, "failed_precondition":
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+class CachedStatic(StaticFiles):
+    """Static files cached for good: vendored files carry their version in their name, the
+    page's own files a digest in their URL (``?v=``)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 class GateMiddleware:
     """Asks the gate about every HTTP request before any route sees it."""
 
@@ -80,7 +91,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def build_app(ctx: WebContext) -> Starlette:
     routes = [*Pages(ctx).routes(), *Actions(ctx).routes(), *Media(ctx).routes(), *Events(ctx).routes(),
-              *Downloads(ctx).routes(), Mount("/static", StaticFiles(packages=[("binsight.web", "static")]))]
+              *Downloads(ctx).routes(), Mount("/static", CachedStatic(packages=[("binsight.web", "static")]))]
     app = Starlette(routes=routes, exception_handlers={BinsightError: _core_error, Exception: _unexpected})
     app.add_middleware(GateMiddleware, gate=ctx.gate)
     return app

@@ -8,10 +8,11 @@ state of its own beyond the proxy cache, so a reload always shows what the core 
 from __future__ import annotations
 
 import getpass
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -27,8 +28,9 @@ NOISE_BIN_ID = "noise"
 """The noise bucket on the page (``data-bin-id="noise"``); the core spells it ``None``."""
 
 ACTOR_HEADER = "x-binsight-actor"
-PAGE_SIZE = 60
-"""Shot cards per page of a grid: one screen at 1440×900 and a little more."""
+STATIC = Path(__file__).parent / "static"
+PAGE_SIZE = 40
+"""Shot cards per page of a grid: two screens at 1440×900 (about 20 cards show at once)."""
 
 
 def core_bin(bin_id: str) -> str | None:
@@ -45,6 +47,15 @@ def _rate(rate: Fraction) -> str:
     if rate.denominator == 1:
         return f"{rate.numerator} fps"
     return f"{float(rate):.3f}".rstrip("0").rstrip(".") + f" fps ({rate.numerator}/{rate.denominator})"
+
+
+def asset_version() -> str:
+    """A digest of the page's own static files: their URLs carry it, so browsers cache them for
+    good and still fetch a changed file at once."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC.glob("*.*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def default_actor() -> str:
@@ -69,7 +80,7 @@ class WebContext:
         self.templates = Environment(loader=PackageLoader("binsight.web", "templates"),
                                      autoescape=select_autoescape(default=True), undefined=StrictUndefined,
                                      trim_blocks=True, lstrip_blocks=True)
-        self.templates.globals.update(page_bin=page_bin, noise_bin_id=NOISE_BIN_ID)
+        self.templates.globals.update(page_bin=page_bin, noise_bin_id=NOISE_BIN_ID, asset_version=asset_version())
         self.templates.filters.update(basename=lambda path: PurePath(path).name, fps=_rate)
 
     def actor(self, request: Request) -> str:

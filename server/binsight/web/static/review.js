@@ -102,11 +102,12 @@ async function redo() {
 
 // Fetch every region that says where it comes from; a grid keeps as many shots as it had.
 async function refresh() {
-  const regions = $$("[data-refresh]");
+  const editing = document.activeElement?.matches?.("input:not([type=checkbox])") ? document.activeElement : null;
+  const regions = $$("[data-refresh]").filter((region) => !(editing && region.contains(editing)));  // never under the typist's hands
   const focus = currentIndex();
   await Promise.all(regions.map((region) => {
     let url = region.dataset.refresh;
-    if (region.id === "bin-view") url += `&limit=${Math.min(500, Math.max(60, $$(".shot", region).length))}`;
+    if (region.id === "bin-view") url += `&limit=${Math.min(500, Math.max(40, $$(".shot", region).length))}`;
     return htmx.ajax("GET", url, { target: region, swap: "outerHTML" });
   }));
   if (focus >= 0) setCurrent(cards()[Math.min(focus, cards().length - 1)], false);
