@@ -175,9 +175,12 @@ def main() -> None:
             wait_ready(tab)
             first_bin = tab.locator("#bin-list > li.bin").first.get_attribute("data-bin-id")
 
+            dropped: list[str] = []
+
             def drop() -> float:
                 card = tab.locator("#grid .shot").first
                 shot_id = card.get_attribute("data-shot-id")
+                dropped.append(shot_id)
                 source = card.locator(".info")
                 box, end = source.bounding_box(), tab.locator(f'.bin-drop[data-bin-id="{first_bin}"]').bounding_box()
                 tab.mouse.move(box["x"] + 20, box["y"] + 5)
@@ -190,11 +193,10 @@ def main() -> None:
                 tab.wait_for_selector(f'#grid .shot[data-shot-id="{shot_id}"]', state="detached")
                 return time.perf_counter() - t
 
-            def undo() -> float:
-                count = tab.locator("#grid .shot").count()
+            def undo() -> float:  # the newest drop first
                 t = time.perf_counter()
                 tab.keyboard.press("Control+z")
-                tab.wait_for_function(f"() => document.querySelectorAll('#grid .shot').length > {count}")
+                tab.wait_for_selector(f'#grid .shot[data-shot-id="{dropped.pop()}"]')
                 return time.perf_counter() - t
 
             rows.append(("drop a noise shot onto a bin (release -> card gone, counts redrawn)", "%.0f ms median, %.0f worst" % timed(drop)))
