@@ -21,13 +21,16 @@ Measured, with Debian's Chromium headless at 1440x900 (a fresh profile):
   drop a noise shot onto a bin, undo it (Ctrl+Z), merge two bins (confirming the preview),
   rename a bin inline, one keyboard review step (``1``); median and worst of 5;
 - Chromium's memory: the sum of PSS over its processes after the run;
-- peer, in the same run: the gRPC ``ListClusters`` with shots over the SDK (what a panel pulls
-  to show the same bins), against the page's first screen of the Scenes view.
+- one JSON request (``/healthz``) and one page of shot cards, kept alive, median;
+- peers, in the same run: the gRPC ``ListClusters`` with shots over the SDK (what a panel pulls
+  to show the same bins) against the page's first screen of the Scenes view, and the SDK's
+  ``GetStatus`` against the JSON request.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
 import sys
 import tempfile
@@ -125,6 +128,19 @@ def first_screen(tab, url: str, runs: int = 3) -> tuple[dict, float]:
     return cold, statistics.median(warm)
 
 
+def request_ms(port: int, path: str, runs: int = 200) -> float:
+    """Median ms of a GET on one kept-alive connection (the page's own requests are of this kind)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        connection.request("GET", path, headers={"Host": f"127.0.0.1:{port}"})
+        connection.getresponse().read()
+        times.append(time.perf_counter() - t)
+    connection.close()
+    return statistics.median(times) * 1000
+
+
 def timed(action, runs: int = 5) -> tuple[float, float]:
     """(median, worst) in ms of ``action()``, which returns its own measured seconds."""
     seconds = [action() for _ in range(runs)]
@@ -155,6 +171,8 @@ def main() -> None:
         page = ReviewPage(project, "127.0.0.1:0", Gate()).start()
         start_s = time.perf_counter() - started
         rss_started = rss_mb()
+        json_ms = request_ms(page.port, "/healthz")
+        fragment_ms = request_ms(page.port, f"/fragments/shots?bin={biggest.cluster_id}", 50)
 
         rows: list[tuple[str, str]] = []
         with chromium() as browser:
@@ -257,6 +275,12 @@ def main() -> None:
             client.list_clusters(include_shots=True)
             peer.append(time.perf_counter() - t)
         peer_ms = statistics.median(peer) * 1000
+        status = []
+        for _ in range(200):
+            t = time.perf_counter()
+            client.status()
+            status.append(time.perf_counter() - t)
+        status_ms = statistics.median(status) * 1000
         client.close()
         server.stop()
 
@@ -264,6 +288,9 @@ def main() -> None:
     print(f"page server: start {start_s * 1000:.0f} ms (import and start); process RSS {rss_before:.0f} MB before "
           f"importing the page, +{rss_started - rss_before:.0f} MB once started, +{rss_after - rss_before:.0f} MB "
           f"after serving the run")
+    print(f"{'one JSON request (GET /healthz, kept alive), median of 200':<72} {json_ms:.2f} ms "
+          f"(peer: SDK GetStatus {status_ms:.2f} ms, ratio {json_ms / status_ms:.2f})")
+    print(f"{'one page of 40 shot cards (GET /fragments/shots), median of 50':<72} {fragment_ms:.1f} ms")
     for name, value in rows:
         print(f"{name:<72} {value}")
     print(f"{'Chromium memory after the run (sum of PSS)':<72} {chromium_mb:.0f} MB")
