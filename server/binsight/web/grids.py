@@ -39,18 +39,31 @@ class BinHeader:
         return self.kind is BinKind.SCENE and self.bin_id == self.scene_id
 
 
+class Paged:
+    """A page of a longer list: ``offset`` and ``total`` tell whether another page follows."""
+
+    offset: int
+    total: int
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def next_offset(self) -> int | None:
+        end = self.offset + len(self)
+        return end if end < self.total else None
+
+
 @dataclass(frozen=True)
-class ShotPage:
+class ShotPage(Paged):
     bin_id: str
     shots: tuple[ShotView, ...]
     offset: int
     total: int
     limit: int
 
-    @property
-    def next_offset(self) -> int | None:
-        end = self.offset + len(self.shots)
-        return end if end < self.total else None
+    def __len__(self) -> int:
+        return len(self.shots)
 
 
 def header(view: ProjectView, resolve: Resolve, bin_id: str) -> BinHeader:

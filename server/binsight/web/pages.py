@@ -20,7 +20,7 @@ from ..errors import BinsightError, InvalidInput, NotFound
 from ..records import FaceRecord
 from ..validate import check_id, check_limit, shown
 from .context import NOISE_BIN_ID, PAGE_SIZE, WebContext
-from .grids import header, shot_page
+from .grids import Paged, header, shot_page
 
 NOBODY = "nobody"
 """The page's name for the faces no person took (too poor to judge, or turned down everywhere)."""
@@ -31,16 +31,14 @@ FACE_PAGE = 120
 
 
 @dataclass(frozen=True)
-class FacePage:
+class FacePage(Paged):
     person: CharacterView
     faces: tuple[FaceRecord, ...]
     offset: int
     total: int
 
-    @property
-    def next_offset(self) -> int | None:
-        end = self.offset + len(self.faces)
-        return end if end < self.total else None
+    def __len__(self) -> int:
+        return len(self.faces)
 
 
 def _offset(request: Request) -> int:

@@ -410,58 +410,55 @@ function dropped(evt, handler) {
   handler(item, evt.to.dataset.binId).catch(() => {});
 }
 
+// Where things are picked up (a source: cloned while dragged) and where they are dropped.
+const SOURCES = [
+  ["#grid", "shots", ".shot", "button, input, a, label"],
+  ["#bin-list", "bins", "li.bin", "input, .subs"],
+  ["#people", "people", ".person:not(.new-person):not(.nobody)", "input"],
+  ["#faces", "faces", ".face", "button"],
+];
+
+async function dropOnBin(item, to) {
+  if (item.dataset.shotId) {
+    return moveShots(shotsFor($(`#grid .shot[data-shot-id="${item.dataset.shotId}"]`) || item), to);
+  }
+  if (to === "noise" || item.dataset.binId === "noise") {
+    return toast("The noise bucket does not merge: drag shots into it instead.", "error");
+  }
+  return showMerge("scenes", to, item.dataset.binId);
+}
+
+async function dropOnPerson(item, to) {
+  if (item.dataset.faceId) {
+    return correct("/api/assign-face", { face_ids: [item.dataset.faceId], character_id: to === "new-person" ? "" : to });
+  }
+  if (to === "new-person") return toast("Drop faces on “New person”, or a person on another to merge.", "error");
+  return showMerge("people", to, item.dataset.binId);
+}
+
+const TARGETS = [
+  [".bin-drop", "bin-drop", ["shots", "bins"], dropOnBin],
+  [".person-drop", "person-drop", ["people", "faces"], dropOnPerson],
+];
+
+function once(selector, options) {
+  $$(selector).forEach((el) => {
+    if (el.dataset.sortable) return;
+    el.dataset.sortable = "1";
+    Sortable.create(el, { sort: false, animation: 0, forceFallback: true, fallbackTolerance: 3, ...options });
+  });
+}
+
 function initDrag() {
-  const common = { sort: false, animation: 0, forceFallback: true, fallbackTolerance: 3 };
-  $$("#grid").forEach((el) => {
-    if (el.dataset.sortable) return;
-    el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "shots", pull: "clone", put: false }, draggable: ".shot",
-                          filter: "button, input, a, label", preventOnFilter: false,
-                          onStart: (evt) => { document.body.classList.add("dragging"); setCurrent(evt.item, false); },
-                          onEnd: () => document.body.classList.remove("dragging") });
-  });
-  $$("#bin-list").forEach((el) => {
-    if (el.dataset.sortable) return;
-    el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "bins", pull: "clone", put: false }, draggable: "li.bin",
-                          filter: "input, .subs", preventOnFilter: false });
-  });
-  $$(".bin-drop").forEach((el) => {
-    if (el.dataset.sortable) return;
-    el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "drop", pull: false, put: ["shots", "bins"] }, draggable: ".none",
-                          onAdd: (evt) => dropped(evt, async (item, to) => {
-                            if (item.dataset.shotId) return moveShots(shotsFor($(`#grid .shot[data-shot-id="${item.dataset.shotId}"]`) || item), to);
-                            if (to === "noise" || item.dataset.binId === "noise") {
-                              return toast("The noise bucket does not merge: drag shots into it instead.", "error");
-                            }
-                            return showMerge("scenes", to, item.dataset.binId);
-                          }) });
-  });
-  $$("#people").forEach((el) => {
-    if (el.dataset.sortable) return;
-    el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "people", pull: "clone", put: false }, draggable: ".person:not(.new-person):not(.nobody)",
-                          filter: "input", preventOnFilter: false });
-  });
-  $$("#faces").forEach((el) => {
-    if (el.dataset.sortable) return;
-    el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "faces", pull: "clone", put: false }, draggable: ".face",
-                          filter: "button", preventOnFilter: false });
-  });
-  $$(".person-drop").forEach((el) => {
-    if (el.dataset.sortable) return;
-    el.dataset.sortable = "1";
-    Sortable.create(el, { ...common, group: { name: "person-drop", pull: false, put: ["people", "faces"] }, draggable: ".none",
-                          onAdd: (evt) => dropped(evt, async (item, to) => {
-                            if (item.dataset.faceId) {
-                              return correct("/api/assign-face", { face_ids: [item.dataset.faceId], character_id: to === "new-person" ? "" : to });
-                            }
-                            if (to === "new-person") return toast("Drop faces on “New person”, or a person on another to merge.", "error");
-                            return showMerge("people", to, item.dataset.binId);
-                          }) });
-  });
+  for (const [selector, name, draggable, filter] of SOURCES) {
+    once(selector, { group: { name, pull: "clone", put: false }, draggable, filter, preventOnFilter: false,
+                     onStart: (evt) => { document.body.classList.add("dragging"); if (name === "shots") setCurrent(evt.item, false); },
+                     onEnd: () => document.body.classList.remove("dragging") });
+  }
+  for (const [selector, name, accepts, handler] of TARGETS) {
+    once(selector, { group: { name, pull: false, put: accepts }, draggable: ".none",
+                     onAdd: (evt) => dropped(evt, handler) });
+  }
 }
 
 // -- clicks, keys, forms ----------------------------------------------------------------------------
