@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -47,7 +48,21 @@ def test_the_page_starts_answers_and_stops(served) -> None:
     assert httpx.get(page.url + "healthz").json()["ok"] is True
     with pytest.raises(OSError, match="could not bind"):
         ReviewPage(server.project, f"127.0.0.1:{page.port}", Gate()).start()
+    opened = threading.Event()
+
+    def watch() -> None:  # a tab left open on the live stream
+        with httpx.stream("GET", page.url + "events", timeout=30) as stream:
+            for _ in stream.iter_lines():
+                opened.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    assert opened.wait(10)
+    started = time.monotonic()
     page.stop()
+    assert time.monotonic() - started < 4  # the open stream ends with the page, stop never waits on it
+    watcher.join(5)
+    assert not watcher.is_alive()
     with pytest.raises(httpx.ConnectError):
         httpx.get(page.url + "healthz", timeout=2)
 
@@ -255,3 +270,21 @@ def test_export_downloads_parse(site) -> None:
     assert len(names) == len(tree.clusters) + 1 and all(n.endswith(".edl") for n in names)
     wrong = http.get("/export", params={"format": "avid"})
     assert wrong.status_code == 400 and "fcpxml" in wrong.text
+
+
+def test_vendored_files_are_the_published_ones_with_their_licences() -> None:
+    import hashlib
+    import re
+
+    vendor = Path(__file__).resolve().parents[1] / "server" / "binsight" / "web" / "static" / "vendor"
+    table = re.findall(r"\| `([^`]+\.js)` \| `([^`]+)`[^|]*\| ([\d.]+) \| [^|]*\(`(LICENSE-[a-z]+)`\) \| `([0-9a-f]{64})` \|",
+                       (vendor / "README.md").read_text())
+    assert {name for name, *_ in table} == {p.name for p in vendor.glob("*.js")} == {
+        "htmx-2.0.11.min.js", "Sortable-1.15.7.min.js"}
+    base = (vendor.parents[1] / "templates" / "base.html").read_text()
+    for name, package, version, licence, digest in table:
+        data = (vendor / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == digest, name
+        assert version in name and f"/static/vendor/{name}" in base
+        assert (vendor / licence).read_text().strip()
+    assert b"Sortable 1.15.7" in (vendor / "Sortable-1.15.7.min.js").read_bytes()[:80]
