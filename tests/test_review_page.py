@@ -288,3 +288,16 @@ def test_vendored_files_are_the_published_ones_with_their_licences() -> None:
         assert version in name and f"/static/vendor/{name}" in base
         assert (vendor / licence).read_text().strip()
     assert b"Sortable 1.15.7" in (vendor / "Sortable-1.15.7.min.js").read_bytes()[:80]
+
+
+def test_a_running_ingest_can_be_cancelled(site, tmp_path: Path) -> None:
+    _, client, _, http = site
+    clip = encode(tmp_path / "long.mp4", [*pan(95, 900, 1)])  # 36 s: still running when cancelled
+    started = http.post("/api/ingest", json={"path": str(clip)}).json()
+    answer = http.post("/api/cancel-job", json={"job_id": started["job_id"]})
+    assert answer.status_code == 200
+    with http.stream("GET", f"/events/jobs/{started['job_id']}") as stream:
+        events = [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")]
+    assert events[-2]["state"] == "cancelled"
+    assert not any(m.path.endswith("long.mp4") for m in client.list_media())  # nothing half-ingested
+    assert http.post("/api/cancel-job", json={"job_id": "nope"}).status_code == 404

@@ -279,3 +279,29 @@ def test_an_exported_download_parses(site) -> None:
     starts = sorted(e.get("start") for e in events[0].findall("asset-clip"))
     assert len(starts) == chosen.shot_count == 4
     assert download.value.suggested_filename.endswith(".fcpxml")
+
+
+def test_hover_scrubs_keyframes_and_keys_step_and_play(site) -> None:
+    client, url, tab = site
+    shot = next(s for s in client.list_shots() if len(s.keyframes) == 3 and s.cluster_id)
+    open_view(tab, f"{url}scenes?bin={shot.cluster_id}")
+    thumb = tab.locator(f'.shot[data-shot-id="{shot.shot_id}"] .thumb')
+    box = thumb.bounding_box()
+    seen = []
+    for fraction in (0.1, 0.5, 0.9):
+        tab.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+        seen.append(thumb.locator("img").get_attribute("src"))
+    assert seen == [f"/keyframes/{k.keyframe_id}.jpg" for k in shot.keyframes]
+    cards = tab.locator("#grid .shot")
+    ids = cards.evaluate_all("els => els.map(e => e.dataset.shotId)")
+    assert tab.locator("#grid .shot.current").get_attribute("data-shot-id") == ids[0]
+    tab.keyboard.press("j")
+    tab.keyboard.press("j")
+    tab.keyboard.press("k")
+    assert tab.locator("#grid .shot.current").get_attribute("data-shot-id") == ids[1]
+    with tab.expect_response(lambda r: "/play" in r.url) as how:
+        tab.keyboard.press(" ")
+    assert how.value.json()["src"].endswith("/source")
+    tab.wait_for_function("() => document.querySelector('#player-video').currentTime > 0")
+    tab.keyboard.press("Escape")
+    assert not tab.locator("#player").is_visible()
