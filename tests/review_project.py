@@ -15,13 +15,18 @@ from binsight.web import Gate, ReviewPage
 from media_factory import encode, texture
 from test_server import FPS, PLAN, SIZE, pan_shot, still_shot
 
-ONE_OFFS = [(41, (250, 250, 250)), (57, (10, 10, 10))]
-"""(texture seed, tint) of the shots seen once: a white-washed and a near-black setup."""
+ONE_OFFS = [(41, 0), (57, 1)]
+"""(texture seed, pattern) of the shots seen once: bold stripes and a checkerboard over a texture,
+pictures with a structure no setup of the plan has."""
 
 
-def one_off(seed: int, tint: tuple[int, int, int], frames: int = 30) -> list[np.ndarray]:
-    image = texture(seed, *SIZE).astype(np.float32)
-    return [np.clip(image * 0.35 + np.array(tint, np.float32) * 0.65, 0, 255).astype(np.uint8)] * frames
+def one_off(seed: int, pattern: int, frames: int = 30) -> list[np.ndarray]:
+    w, h = SIZE
+    x, y = np.meshgrid(np.arange(w), np.arange(h))
+    mask = ((x // 16) % 2 == 0) if pattern == 0 else (((x // 24) + (y // 24)) % 2 == 0)
+    image = texture(seed, w, h).astype(np.float32) * 0.3
+    image[mask] += np.array((0, 40, 230) if pattern == 0 else (230, 200, 0), np.float32)
+    return [np.clip(image, 0, 255).astype(np.uint8)] * frames
 
 
 def encode_takes(folder: Path) -> list[Path]:
@@ -30,9 +35,8 @@ def encode_takes(folder: Path) -> list[Path]:
         frames: list[np.ndarray] = []
         for i, (setup, kind, n) in enumerate(PLAN):
             frames += still_shot(setup, n, shift=4 * i + 2 * take) if kind == "still" else pan_shot(setup, n, 3 + take)
-        if take == 0:
-            for seed, tint in ONE_OFFS:
-                frames += one_off(seed, tint)
+        seed, tint = ONE_OFFS[take]  # one in each take: neither file order nor look ties them together
+        frames += one_off(seed, tint)
         paths.append(encode(folder / f"take{take}.mp4", frames, fps=FPS))
     return paths
 

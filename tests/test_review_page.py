@@ -94,7 +94,9 @@ def test_a_move_is_one_logged_correction_with_training_rows(site) -> None:
     noise = [s.shot_id for s in client.list_shots(cluster_id="noise")]
     target = client.list_clusters().clusters[1].cluster_id
     answer = http.post("/api/move", json={"shot_ids": noise, "to": target}).json()
-    assert answer["message"] == f"Moved 2 shots to {client.get_cluster(target).name}"
+    assert noise, "the fixture footage leaves shots in the noise bucket"
+    plural = "shot" if len(noise) == 1 else "shots"
+    assert answer["message"] == f"Moved {len(noise)} {plural} to {client.get_cluster(target).name}"
     events = client.list_feedback()
     assert [(e.action, e.subject_id, e.to_id, e.actor) for e in events] == [
         ("move_shot", s, target, "alice") for s in noise]
@@ -107,7 +109,7 @@ def test_a_move_is_one_logged_correction_with_training_rows(site) -> None:
     assert sorted(s.shot_id for s in client.list_shots(cluster_id="noise")) == sorted(noise)
     assert not client.export_training_data().strip()
     redone = http.post("/api/redo", json={"feedback_ids": answer["feedback_ids"]}).json()
-    assert redone["message"].startswith("Redid 2 corrections")
+    assert redone["message"].startswith("Redid") and redone["feedback_ids"] == answer["feedback_ids"]
     assert client.list_shots(cluster_id="noise") == []
 
 
@@ -173,13 +175,15 @@ def test_ingest_a_folder_by_its_path_with_readable_errors(site, tmp_path: Path) 
     assert relative.status_code == 400 and "full path" in relative.json()["error"]
     missing = http.post("/api/ingest", json={"path": str(tmp_path / "nowhere")})
     assert missing.status_code == 400 and "no such file or folder" in missing.json()["error"]
-    empty = http.post("/api/ingest", json={"path": str(tmp_path)})
-    assert empty.status_code == 400 and "holds no video files" in empty.json()["error"]
+    # a folder is walked by the job: one with no video ends failed, saying so
+    empty = http.post("/api/ingest", json={"path": str(tmp_path)}).json()
+    for _ in client.watch_job(empty["job_id"]):
+        pass
+    assert "no video files" in client.get_job(empty["job_id"]).error
     folder = tmp_path / "day2"
     folder.mkdir()
     encode(folder / "extra.mp4", [*still(texture(77), 12), *pan(78, 12)])
     started = http.post("/api/ingest", json={"path": str(folder)}).json()
-    assert started["files"] == 1
     with http.stream("GET", f"/events/jobs/{started['job_id']}") as stream:
         events = [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")]
     assert events[-1] == {"job_id": started["job_id"]}  # the end event

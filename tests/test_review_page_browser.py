@@ -140,8 +140,11 @@ def test_merge_two_bins_with_a_preview_and_unmerge(site) -> None:
         dialog.locator("[data-action=confirm-merge]").click()
     merged = {c.cluster_id: c for c in client.list_clusters().clusters}
     assert first.cluster_id not in merged
-    assert sorted(s.shot_id for s in merged[second.cluster_id].shots) == sorted(
-        s.shot_id for s in (*first.shots, *second.shots))
+    # both bins' shots, plus any noise shot the grown bin now takes (noise is re-scored after
+    # every correction; the undo below puts such a shot back too)
+    joined = {s.shot_id for s in merged[second.cluster_id].shots}
+    assert joined >= {s.shot_id for s in (*first.shots, *second.shots)}
+    assert joined - {s.shot_id for s in (*first.shots, *second.shots)} <= set(before["noise"])
     tab.wait_for_url(f"**/scenes?bin={second.cluster_id}")  # the bin shown was merged away: follow it
     wait_ready(tab)
     with answered(tab, "/api/undo"):

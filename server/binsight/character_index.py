@@ -99,9 +99,11 @@ class CharacterIndex(SnapshotOwner):
         return sorted(f for f, a in self._assigned.items() if a.character_id in wanted)
 
     # ------------------------------------------------------------------------------------------
-    def refresh(self) -> None:
+    def refresh(self, hold: bool = False) -> None:
         """Regroup every face of the active face model into characters, keeping ids, names,
-        pins, merges and "not this person" from earlier runs."""
+        pins, merges and "not this person" from earlier runs. ``hold`` (after an editor's face
+        correction): every face keeps the person it has, so the correction changes only what the
+        editor touched and new faces only join; no one else's faces move under their hands."""
         config = self._config() if self.model_id else None
         if self.model_id is None or config is None:
             return
@@ -112,8 +114,9 @@ class CharacterIndex(SnapshotOwner):
                           np.asarray(f.vector, np.float32)) for f in records]
             previous = {f: a.character_id for f, a in self._assigned.items()}
             pins = {f: a.character_id for f, a in self._assigned.items() if a.pinned and a.character_id}
+            held = {f: c for f, c in previous.items() if c and c in self._characters} if hold else {}
             rejected = [(c.a_id, c.b_id) for c in self.store.constraints.of_kind(ConstraintKind.FACE_NOT_CHARACTER)]
-            result = cluster_characters(faces, config, previous, pins, rejected, mint=self._minter())
+            result = cluster_characters(faces, config, previous, {**held, **pins}, rejected, mint=self._minter())
             self._write_assignments([FaceAssignmentRecord(f, c, f in pins) for f, c in result.face_character.items()])
             used = {c for c in result.face_character.values() if c}
             now = utcnow()

@@ -425,6 +425,12 @@ class SceneIndex(SnapshotOwner):
                                    evidence=evidence.get(rec.shot_id))
         self._write_assignments(records)
 
+    def rebuild_representatives(self) -> None:
+        """Representatives from the placements as they stand (after an undo put some back: the
+        incremental updates of the correction and of its undo need not cancel out exactly)."""
+        with self.transaction():
+            self._rebuild_clusterer()
+
     def _unplace(self, shot_id: str) -> None:
         """Take a shot out of the representatives of wherever it is now."""
         source = self._cluster_of(shot_id)
@@ -475,12 +481,13 @@ class SceneIndex(SnapshotOwner):
     def _noise_ids(self) -> list[str]:
         return sorted(sid for sid, a in self._s.assignments.items() if a.noise)
 
-    def after_correction(self, changed: Collection[str]) -> None:
-        """Give unpinned noise shots another chance against the corrected bins (they may join),
-        and refresh the candidates of every shot that listed a changed or vanished bin."""
+    def after_correction(self, changed: Collection[str], join: bool = True) -> None:
+        """Give unpinned noise shots another chance against the corrected bins (they may join;
+        not after an undo, which puts back exactly what was), and refresh the candidates of every
+        shot that listed a changed or vanished bin."""
         with self.transaction():
             s = self._s
-            noise = [sid for sid in self._noise_ids() if not s.assignments[sid].pinned]
+            noise = [sid for sid in self._noise_ids() if not s.assignments[sid].pinned] if join else []
             if noise:
                 dead = self._not_bins()
                 placements = self.clusterer.rescore([(sid, s.adapted[sid]) for sid in noise],

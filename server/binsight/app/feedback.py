@@ -130,9 +130,11 @@ class FeedbackService:
         with self.index.transaction(), self.characters.transaction():
             scene_before, people_before = self.index.snapshot(), self.characters.snapshot()
             yield draft
+            self.index.after_correction(set(self.index.changes_since(scene_before).touched()))
+            # read after the re-scoring: a noise shot the corrected bins now take is part of this
+            # correction, and its undo puts that shot back too
             scene = self.index.changes_since(scene_before)
             people = self.characters.changes_since(people_before)
-            self.index.after_correction(set(scene.touched()))
             now = utcnow()
             inverse = {"request": draft.request, "constraints": draft.constraints,
                        "scene": {"assignments": [encode(a) for a in scene.assignments],
@@ -346,7 +348,7 @@ class FeedbackService:
         draft.from_id, draft.to_id = (before.character_id or "") if before else "", character_id
         draft.triplets = triplets_for_move(face_id, before.character_id if before else None, character_id,
                                            members, draft.rng())
-        self.characters.refresh()
+        self.characters.refresh(hold=True)
 
     def _merge_characters(self, draft: _Draft, character_ids: list[str]) -> None:
         for cid in character_ids:
@@ -356,7 +358,7 @@ class FeedbackService:
         self.characters.assign(FaceAssignmentRecord(f, survivor, True) for f in faces)
         self.characters.delete_characters(others)
         draft.from_id, draft.to_id, draft.detail = ",".join(others), survivor, {"faces": faces}
-        self.characters.refresh()
+        self.characters.refresh(hold=True)
 
     def _reject_face(self, draft: _Draft, face_id: str, character_id: str) -> None:
         self._face(face_id)
@@ -371,7 +373,7 @@ class FeedbackService:
             self.characters.assign([FaceAssignmentRecord(face_id, None, False)])
         draft.from_id = character_id
         draft.triplets = triplets_for_reject(face_id, character_id, None, members, draft.rng())
-        self.characters.refresh()
+        self.characters.refresh(hold=True)
 
     def _rename_character(self, draft: _Draft, character_id: str, name: str) -> None:
         row = self.characters.character(character_id)
@@ -398,7 +400,8 @@ class FeedbackService:
             self.characters.restore(CharacterChanges(
                 tuple(decode(FaceAssignmentRecord, a) for a in people["assignments"]), tuple(people["new_faces"]),
                 tuple(decode(CharacterRecord, c) for c in people["characters"]), tuple(people["created"])))
-            self.index.after_correction(set(event.touched))
+            self.index.rebuild_representatives()
+            self.index.after_correction(set(event.touched), join=False)
             self.store.training.upsert(replace(t, withdrawn=True) for t in self.store.training.of_feedback(event.feedback_id))
             undone = replace(event, state=FeedbackState.UNDONE, undone_at=utcnow(), undone_by=actor or "unknown")
             self.store.feedback.upsert([undone])

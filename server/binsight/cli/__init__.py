@@ -1,6 +1,7 @@
 """The ``binsight`` command.
 
-    binsight serve                       # a server on 127.0.0.1:50051 over the default data dir
+    binsight serve                       # gRPC on 127.0.0.1:50051 and the review page on 127.0.0.1:8765
+    binsight open                        # the review page in the browser (serving it if needed)
     binsight run FOOTAGE... --out DIR    # ingest, cluster, write bins.json, bins.otio and every NLE format
     binsight ingest PATH...              # files or folders, progress per file
     binsight clusters | status | jobs | review | recluster | reembed
@@ -90,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="folder for bins.json, bins.otio and NLE files")
     run.add_argument("--formats", default=",".join(commands.RUN_FORMATS), help="comma-separated (default: all)")
     run.add_argument("--force", action="store_true", help="re-ingest files even if unchanged")
+    run.add_argument("--open", action="store_true", help="then open the review page (serving it if needed)")
+    command("open", commands.open_page, "open the review page in the browser (serving it if no server runs)")
 
     ingest = command("ingest", commands.ingest, "ingest files and folders (recursively)")
     ingest.add_argument("paths", nargs="+")

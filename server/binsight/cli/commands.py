@@ -7,6 +7,7 @@ import argparse
 import getpass
 import os
 import sys
+import webbrowser
 from pathlib import Path
 
 from binsight_client import BinsightError, Client
@@ -17,6 +18,7 @@ from ..addresses import is_loopback
 from ..config import Config
 from ..errors import BinsightError as CoreError
 from ..records import TokenScope
+from ..runtime import read_card
 from . import render
 from .connect import connect
 
@@ -33,7 +35,28 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     from ..service.server import BinsightServer
 
     server = BinsightServer(config).start()
-    print(f"binsight serving on {server.address} (data: {config.data_dir}); Ctrl-C stops it", file=sys.stderr)
+    page = f"; review page {server.page.url}" if server.page else ""
+    print(f"binsight serving on {server.address}{page} (data: {config.data_dir}); Ctrl-C stops it", file=sys.stderr)
+    server.wait()
+    return 0
+
+
+def open_page(args: argparse.Namespace, config: Config) -> int:
+    """Open the review page of the server over this data dir; with none running, serve one
+    (with its page) until Ctrl-C."""
+    card = read_card(config.data_dir)
+    if card is not None and card.page_url:
+        webbrowser.open(card.page_url)
+        print(f"opened {card.page_url}", file=sys.stderr)
+        return 0
+    if not config.http_address:
+        raise LocalError("the review page is off (http_address = \"\"): set it, e.g. 127.0.0.1:8765")
+    from ..service.server import BinsightServer
+
+    server = BinsightServer(config).start()
+    assert server.page is not None
+    webbrowser.open(server.page.url)
+    print(f"review page {server.page.url} (server on {server.address}); Ctrl-C stops it", file=sys.stderr)
     server.wait()
     return 0
 
@@ -110,6 +133,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 print(f"          warning: {warning}", file=sys.stderr)
         render.tree(client.list_clusters(include_shots=True))
         print(f"bins written to {out}")
+        if args.open:
+            opened = read_card(config.data_dir)
+            if opened is not None and opened.page_url:  # a server that goes on serving
+                webbrowser.open(opened.page_url)
+                print(f"opened {opened.page_url}", file=sys.stderr)
+    if args.open and (read_card(config.data_dir) is None or not read_card(config.data_dir).page_url):
+        return open_page(args, config) or (1 if failed else 0)
     if failed:
         print(f"binsight: {len(failed)} of {len(formats)} formats failed: {', '.join(failed)}", file=sys.stderr)
         return 1

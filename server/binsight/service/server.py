@@ -48,8 +48,10 @@ T = TypeVar("T")
 
 
 def bind_policy(config: Config, access: Access) -> None:
-    """Refuse, with the fix, to serve beyond loopback without TLS and tokens."""
-    if is_loopback(config.address):
+    """Refuse, with the fix, to serve beyond loopback (gRPC or the review page) without TLS and
+    tokens."""
+    beyond = [a for a in (config.address, config.http_address) if a and not is_loopback(a)]
+    if not beyond:
         return
     missing = []
     if not (config.tls_cert and config.tls_key):
@@ -57,7 +59,7 @@ def bind_policy(config: Config, access: Access) -> None:
     if not access.has_tokens():
         missing.append("tokens (make one with `binsight tokens add NAME --scope write`)")
     if missing:
-        raise InvalidInput(f"refusing to serve on {config.address}, which is not loopback, without "
+        raise InvalidInput(f"refusing to serve on {', '.join(beyond)}, not loopback, without "
                            + " and ".join(missing) + "; or serve on 127.0.0.1")
 
 
@@ -106,6 +108,14 @@ class BinsightServer:
         host = config.address.rsplit(":", 1)[0]
         self.address = f"{host}:{self.port}"
         self._register_gauges()
+        self.page = None
+        if config.http_address:
+            from ..web import Gate as PageGate, ReviewPage  # the page's stack only when it is on
+
+            tls = (config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
+            required = config.require_token or not is_loopback(config.http_address)
+            self.page = ReviewPage(self.project, config.http_address,
+                                   PageGate(access=self.access, required=required), self.metrics, tls)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -147,7 +157,14 @@ class BinsightServer:
         self._run(self._grpc.start())
         self._run(self._health.set("", health_pb2.HealthCheckResponse.SERVING))
         self.project.system.address = self.address
-        write_card(self.config.data_dir, ServerCard(os.getpid(), self.address, "", utcnow()))
+        if self.page is not None:
+            try:
+                self.page.start()
+            except OSError:
+                self._run(self._grpc.stop(0))
+                raise
+        write_card(self.config.data_dir, ServerCard(os.getpid(), self.address, self.page.url if self.page else "",
+                                                    utcnow()))
         log.info("serving", extra={"address": self.address, "data_dir": str(self.config.data_dir),
                                    "tls": bool(self.config.tls_cert), "tokens_required": self.gate.required})
         return self
@@ -159,6 +176,8 @@ class BinsightServer:
             return
         self._stopped.set()
         self._run(self._health.enter_graceful_shutdown())
+        if self.page is not None:
+            self.page.stop()
         self._run(self._grpc.stop(grace))
         remove_card(self.config.data_dir, os.getpid())
         self.project.close()

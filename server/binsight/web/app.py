@@ -13,17 +13,18 @@ from html import escape
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import BinsightError
+from ..metrics import Registry
 from .actions import Actions
 from .context import WebContext
 from .downloads import Downloads
 from .events import Events
-from .gate import Gate, Refused
+from .gate import LOGIN_PATH, TOKEN_COOKIE, Gate, Refused
 from .media import Media
 from .pages import Pages
 
@@ -57,11 +58,23 @@ class GateMiddleware:
         if scope["type"] == "http":
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             try:
-                self.gate.admit(headers, write=scope["method"] not in READ_METHODS)
+                token = self.gate.admit(headers, write=scope["method"] not in READ_METHODS, path=scope["path"])
+                scope.setdefault("state", {})["api_token"] = token
             except Refused as refused:
                 await _error(Request(scope), refused.status, "permission_denied", refused.message)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _login(request: Request) -> Response:
+    """``/login?token=SECRET``: keep an API token in an HTTP-only cookie, then go to the bins."""
+    secret = request.query_params.get("token", "")
+    gate: Gate = request.app.state.gate
+    if gate.access is None or not secret or gate.access.authenticate(secret) is None:
+        return _error(request, 401, "unauthenticated", "that token is not valid: ask the server's admin for one")
+    response = RedirectResponse("/scenes", status_code=303)
+    response.set_cookie(TOKEN_COOKIE, secret, httponly=True, samesite="strict", secure=gate.scheme == "https")
+    return response
 
 
 def _wants_json(request: Request) -> bool:
@@ -89,9 +102,14 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return _error(request, 500, "internal", f"{type(exc).__name__}: {exc}")
 
 
-def build_app(ctx: WebContext) -> Starlette:
+def build_app(ctx: WebContext, metrics: Registry | None = None) -> Starlette:
     routes = [*Pages(ctx).routes(), *Actions(ctx).routes(), *Media(ctx).routes(), *Events(ctx).routes(),
-              *Downloads(ctx).routes(), Mount("/static", CachedStatic(packages=[("binsight.web", "static")]))]
+              *Downloads(ctx).routes(), Route(LOGIN_PATH, _login),
+              Mount("/static", CachedStatic(packages=[("binsight.web", "static")]))]
+    if metrics is not None:
+        routes.append(Route("/metrics", lambda request: PlainTextResponse(
+            metrics.render(), media_type="text/plain; version=0.0.4")))
     app = Starlette(routes=routes, exception_handlers={BinsightError: _core_error, Exception: _unexpected})
     app.add_middleware(GateMiddleware, gate=ctx.gate)
+    app.state.gate = ctx.gate
     return app

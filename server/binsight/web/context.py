@@ -84,7 +84,11 @@ class WebContext:
         self.templates.filters.update(basename=lambda path: PurePath(path).name, fps=_rate)
 
     def actor(self, request: Request) -> str:
-        """The editor's name the page sends with each change (set in its header bar)."""
+        """Whose change this is: the API token's name when the page was opened with one, else
+        the editor's name the page sends (set in its header bar)."""
+        token = getattr(request.state, "api_token", None)
+        if token is not None:
+            return token.name
         return check_name(request.headers.get(ACTOR_HEADER, ""), "the editor's name") or self.fallback_actor
 
     def render(self, name: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:

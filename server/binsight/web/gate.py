@@ -25,7 +25,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..access import Access, allows
+from ..records import TokenRecord, TokenScope
+
 TOKEN_HEADER = "x-binsight-token"
+TOKEN_COOKIE = "binsight_token"
+LOGIN_PATH = "/login"
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 """Names a browser on this machine may use for a loopback page."""
@@ -50,6 +55,9 @@ class Gate:
 
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     hosts: set[str] = field(default_factory=set)
+    access: Access | None = None  # API tokens (binsight tokens add)
+    required: bool = False  # a valid API token on every request (off loopback, or require_token)
+    scheme: str = "http"
 
     def allow_loopback(self, port: int) -> None:
         self.hosts.update(f"{name}:{port}" for name in LOOPBACK_NAMES)
@@ -58,17 +66,24 @@ class Gate:
         """Accept ``host:port`` too (the address the page is bound to when it is not loopback)."""
         self.hosts.add(f"{host.lower()}:{port}")
 
-    def admit(self, headers: Mapping[str, str], write: bool) -> None:
+    def admit(self, headers: Mapping[str, str], write: bool, path: str = "") -> TokenRecord | None:
         """Raise ``Refused`` unless a request with these headers (lower-case names) may read,
-        or with ``write`` change, the project."""
+        or with ``write`` change, the project; returns the API token it carries (its name is the
+        editor on every change), None on an open loopback page without one."""
         host = headers.get("host", "").lower()
         if host not in self.hosts:
             raise Refused(403, f"this page answers only as {self._names()}, not {host or 'a request without Host'}: "
                                f"open it with `binsight open`")
+        api = self._api_token(headers)
+        if api is None and self.required and path not in (LOGIN_PATH, "/healthz"):
+            raise Refused(401, f"this page needs an API token: open {LOGIN_PATH}?token=YOUR_TOKEN once "
+                               f"(its admin makes one with `binsight tokens add NAME`)")
         if not write:
-            return
+            return api
+        if api is not None and not allows(api.scope, TokenScope.WRITE):
+            raise Refused(403, f"token {api.name!r} may read, not change the bins")
         origin = headers.get("origin")
-        if origin is not None and origin.lower() not in {f"http://{h}" for h in self.hosts}:
+        if origin is not None and origin.lower() not in {f"{self.scheme}://{h}" for h in self.hosts}:
             raise Refused(403, f"a change from another site ({origin}) is refused: make it on the review page itself")
         if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
             raise Refused(403, "a change requested by another site is refused: make it on the review page itself")
@@ -78,6 +93,27 @@ class Gate:
         if not hmac.compare_digest(token.encode(), self.token.encode()):
             raise Refused(403, "this page is from an earlier launch of the server (its token is stale): "
                                "reload the page")
+        return api
+
+    def _api_token(self, headers: Mapping[str, str]) -> TokenRecord | None:
+        """The API token of a request: ``Authorization: Bearer`` or the login cookie. A token sent
+        and not valid is refused, never treated as none."""
+        secret = ""
+        auth = headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            secret = auth[len("Bearer "):].strip()
+        else:
+            for part in headers.get("cookie", "").split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == TOKEN_COOKIE:
+                    secret = value
+        if not secret or self.access is None:
+            return None
+        token = self.access.authenticate(secret)
+        if token is None:
+            raise Refused(401, f"the API token is not valid (revoked, or mistyped): open {LOGIN_PATH}?token=... "
+                               f"with a valid one")
+        return token
 
     def _names(self) -> str:
         return ", ".join(sorted(self.hosts)) or "(not bound yet)"

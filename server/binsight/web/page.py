@@ -10,12 +10,15 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import ssl
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 
 from ..app.project import Project
+from ..metrics import Registry
 from .app import build_app
 from .context import WebContext
 from .gate import Gate
@@ -38,12 +41,17 @@ class ReviewPage:
     """``start()`` binds ``address`` (port 0: any free port) and returns once the page answers;
     ``url`` is where a browser opens it. ``stop()`` ends live streams and the server."""
 
-    def __init__(self, project: Project, address: str, gate: Gate) -> None:
+    def __init__(self, project: Project, address: str, gate: Gate, metrics: Registry | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
+        """``metrics``: served as Prometheus text at /metrics; ``tls``: (certificate, key), the
+        page is then served over HTTPS."""
         self.project = project
         self.gate = gate
+        self.tls = tls
+        gate.scheme = "https" if tls else "http"
         self.host, self.port = split_address(address)
         self.ctx = WebContext(project, gate, ShotProxies(project.config.data_dir / "proxies"))
-        self.app = build_app(self.ctx)
+        self.app = build_app(self.ctx, metrics)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -66,9 +74,10 @@ class ReviewPage:
         shown_host = f"[{self.host}]" if family == socket.AF_INET6 else self.host
         self.gate.allow_loopback(self.port)
         self.gate.allow(shown_host, self.port)
-        self.url = f"http://{shown_host}:{self.port}/"
+        self.url = f"{self.gate.scheme}://{shown_host}:{self.port}/"
+        tls = {"ssl_certfile": str(self.tls[0]), "ssl_keyfile": str(self.tls[1])} if self.tls else {}
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2, ws="none")
+                                timeout_graceful_shutdown=2, ws="none", **tls)
         self._server = uvicorn.Server(config)
         started = time.monotonic()
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
@@ -82,7 +91,9 @@ class ReviewPage:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._server is not None and self._server.started:
-                connection = http.client.HTTPConnection(self.host, self.port, timeout=2)
+                connection = (http.client.HTTPSConnection(self.host, self.port, timeout=2,
+                                                          context=ssl._create_unverified_context())
+                              if self.tls else http.client.HTTPConnection(self.host, self.port, timeout=2))
                 try:
                     connection.request("GET", "/healthz", headers={"Host": f"{host}:{self.port}"})
                     if connection.getresponse().status == 200:
