@@ -22,8 +22,10 @@ from media_factory import SHARED_MEDIA  # noqa: E402
 
 
 def make_config(data_dir: Path, **overrides) -> Config:
+    """A test project's config. Slates are off unless a test turns them on (``test_slates_e2e``):
+    looking for boards costs every other ingest a second decode of each clip's ends."""
     config = Config(data_dir=data_dir, address="127.0.0.1:0", http_address="", workers=4, log_level="WARNING")
-    return config.override(overrides)
+    return config.override({"slates.enabled": False, **overrides})
 
 
 def allow_test_media(data_dir: Path, base: Path) -> None:

@@ -14,7 +14,7 @@ imports the server package::
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
 
 import grpc
 
@@ -159,6 +159,11 @@ class Client:
         request = ingest_pb2.FaceImageRequest(face_id=face_id)
         return t.from_message(t.Image, self._call(self._ingest.GetFaceImage, request, timeout))
 
+    def list_slates(self, unsure_only: bool = False, timeout: Optional[float] = None) -> t.Slates:
+        """The clips' slates and the scene / setup / take tree of the sure ones."""
+        request = ingest_pb2.ListSlatesRequest(unsure_only=unsure_only)
+        return t.from_message(t.Slates, self._call(self._ingest.ListSlates, request, timeout))
+
     def reembed(self, timeout: Optional[float] = None) -> t.Job:
         return t.from_message(t.Job, self._call(self._ingest.Reembed, common_pb2.Empty(), timeout))
 
@@ -237,6 +242,13 @@ class Client:
         """A new scene bin holding these shots (a search's results, a hand-picked set)."""
         request = feedback_pb2.CreateBinRequest(shot_ids=list(shot_ids), name=name, actor=self.actor)
         return self._feedback_call(self._feedback.CreateBin, request, timeout)
+
+    def correct_slate(self, media_id: str, fields: Mapping[str, str],
+                      timeout: Optional[float] = None) -> t.FeedbackResult:
+        """Say what a clip's slate says (``{"scene": "12A", "take": "3"}``; empty: it has none).
+        Wins over every later read of the file; undo it like any correction."""
+        request = feedback_pb2.CorrectSlateRequest(media_id=media_id, fields=dict(fields), actor=self.actor)
+        return self._feedback_call(self._feedback.CorrectSlate, request, timeout)
 
     def undo(self, feedback_id: str = "", timeout: Optional[float] = None) -> t.FeedbackResult:
         """Undo a correction: by default this client's actor's latest one. Raises

@@ -98,6 +98,7 @@ class Shot:
     face_count: int = 0
     pinned: bool = False
     media_path: str = ""
+    slate: str = ""  # "12A/3" from its clip's sure slate ("12A/3 #2": its second shot)
 
 
 @dataclass
@@ -357,6 +358,63 @@ class Status:
     character_count: int = 0
     notes: List[str] = field(default_factory=list)
     active_adapter: str = ""
+
+
+@dataclass
+class SlateField:
+    name: str = ""  # scene, take, roll, slate_number, production, director, camera, date, timecode
+    value: str = ""
+    confidence: float = 0.0
+
+
+@dataclass
+class Slate:
+    """What one clip's slate says. ``unsure`` reads name nothing; correct them with
+    ``Client.correct_slate``."""
+
+    media_id: str = ""
+    media_path: str = ""
+    label: str = ""  # "12A/3"
+    setup: str = ""  # "12A"
+    fields: List[SlateField] = field(default_factory=list)
+    text: List[str] = field(default_factory=list)
+    confidence: float = 0.0
+    unsure: bool = False
+    source: str = ""  # "ocr" | "editor"
+    frame: int = -1
+    time_s: float = 0.0
+    position: str = ""  # "head" | "tail" | "shot"
+    inverted: bool = False
+
+    def value_of(self, name: str) -> str:
+        """One field's value ("" when not read)."""
+        return next((f.value for f in self.fields if f.name == name), "")
+
+
+@dataclass
+class SlateTake:
+    take: str = ""
+    media_id: str = ""
+    media_path: str = ""
+    label: str = ""
+
+
+@dataclass
+class SlateSetup:
+    setup: str = ""
+    takes: List[SlateTake] = field(default_factory=list)
+
+
+@dataclass
+class SlateScene:
+    scene: str = ""
+    setups: List[SlateSetup] = field(default_factory=list)
+
+
+@dataclass
+class Slates:
+    slates: List[Slate] = field(default_factory=list)
+    scenes: List[SlateScene] = field(default_factory=list)  # script order
 
 
 _JOB_STATES = {1: "queued", 2: "running", 3: "succeeded", 4: "failed", 5: "cancelled"}

@@ -12,7 +12,8 @@ Keys mirror the dataclass fields, sections for the nested groups::
 
 The sections are the settings classes of the parts they configure (``[faces]`` is a
 ``faces.base.FaceConfig`` plus two switches, ``[detector]`` a ``media.types.DetectorConfig``,
-``[keyframes]`` a ``media.keyframes.KeyframeConfig``), so no setting is declared twice. Values
+``[keyframes]`` a ``media.keyframes.KeyframeConfig``, ``[slates]`` a
+``slates.types.SlateConfig`` plus a switch), so no setting is declared twice. Values
 are converted to each field's declared type, and a wrong key or value is named in the error.
 """
 
@@ -32,6 +33,7 @@ import platformdirs
 from .faces.base import FaceConfig
 from .media.keyframes import KeyframeConfig
 from .media.types import DetectorConfig
+from .slates.types import SlateConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,6 +65,14 @@ class FaceSettings(FaceConfig):
     extra_samples_per_shot: int = 4  # frames scanned for faces beyond the keyframes
 
 
+@dataclass(frozen=True)
+class SlateSettings(SlateConfig):
+    """Where the slate reader looks and how sure it must be (``slates.types.SlateConfig``), plus
+    whether ingest reads slates at all."""
+
+    enabled: bool = True
+
+
 @dataclass
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("binsight")))
@@ -82,6 +92,7 @@ class Config:
     faces: FaceSettings = field(default_factory=FaceSettings)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     keyframes: KeyframeConfig = field(default_factory=KeyframeConfig)
+    slates: SlateSettings = field(default_factory=SlateSettings)
 
     @property
     def models_path(self) -> Path:

@@ -52,6 +52,7 @@ class Stage(StrEnum):
     DETECT = "detect"
     EMBED = "embed"
     STORE = "store"
+    SLATE = "slate"  # after every file of the job is placed (see ``app.ingest``)
     DONE = "done"
 
 

@@ -56,6 +56,7 @@ class FeedbackAction(StrEnum):
     REJECT_FACE = "reject_face"
     RENAME_CHARACTER = "rename_character"
     CREATE_BIN = "create_bin"
+    CORRECT_SLATE = "correct_slate"
 
 
 class FeedbackState(StrEnum):
@@ -195,7 +196,7 @@ class ClusterRecord:
     locked: bool
     seen: bool
     touched: bool
-    label: str  # the readable name given at birth ("clip 00:00:01:12"); never changed after
+    label: str  # the readable name given at birth ("clip 00:00:01:12"), or its slates' scenes ("Sc 12A")
     merged_into: str  # for kind MERGED: the cluster that absorbed it ("" otherwise)
     created_at: str
     updated_at: str
@@ -291,6 +292,58 @@ class AdapterRecord:
     active: bool
     validation_before: float
     validation_after: float
+
+
+class SlateSource(StrEnum):
+    OCR = "ocr"  # read from the board
+    EDITOR = "editor"  # typed by an editor: wins over every later read
+
+
+@dataclass(frozen=True, slots=True)
+class SlateFieldRecord:
+    name: str  # scene, take, roll, slate_number, production, director, camera, date, timecode
+    value: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class SlateRecord:
+    """What one clip's slate says: one row per file once its slate was looked for. A clip that
+    holds none keeps a row without fields (``found`` is False), so it is not searched again;
+    a file with no row was never looked at (ingested before slates were read)."""
+
+    media_id: str
+    path: str  # the file, so an editor's correction follows a re-ingested version of it
+    frame: int  # where it was read (0-based decode order); -1 when typed or none was found
+    time_s: float
+    position: str  # head | tail | shot; "" when typed or none was found
+    inverted: bool
+    fields: tuple[SlateFieldRecord, ...]
+    text: tuple[str, ...]  # every OCR line, for search
+    confidence: float
+    unsure: bool  # not sure enough to name anything: listed for review, never used for names
+    source: SlateSource
+    updated_at: str
+
+    @property
+    def found(self) -> bool:
+        """The clip has a slate (read, or typed by an editor)."""
+        return bool(self.fields or self.text)
+
+    def field(self, name: str) -> str:
+        """The value of a sure field ("" when absent, or when the read is unsure)."""
+        if self.unsure:
+            return ""
+        return next((f.value for f in self.fields if f.name == name), "")
+
+    def setup(self) -> str:
+        """Scene as written ("12A": scene 12, setup A), else a UK board's slate number."""
+        return self.field("scene") or self.field("slate_number")
+
+    def label(self) -> str:
+        """"12A/3" (setup/take); "" when unsure or incomplete."""
+        setup, take = self.setup(), self.field("take")
+        return f"{setup}/{take}" if setup and take else ""
 
 
 @dataclass(frozen=True, slots=True)

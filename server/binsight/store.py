@@ -332,9 +332,17 @@ class AdaptersTable(Table[r.AdapterRecord]):
     name, record, key = "adapters", r.AdapterRecord, "version"
 
 
+class SlatesTable(Table[r.SlateRecord]):
+    name, record, key = "slates", r.SlateRecord, "media_id"
+
+    def at_path(self, path: str) -> list[r.SlateRecord]:
+        return self._where(f"path = {_quote(path)}")
+
+
 _TABLES: tuple[type[Table[Any]], ...] = (
     MetaTable, MediaTable, ShotsTable, KeyframesTable, FacesTable, AssignmentsTable, ClustersTable,
-    CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable)
+    CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable,
+    SlatesTable)
 
 
 class SchemaMismatch(Conflict):
@@ -364,6 +372,7 @@ class Store:
         self.feedback = FeedbackTable(self._db, self._lock)
         self.training = TrainingTable(self._db, self._lock)
         self.adapters = AdaptersTable(self._db, self._lock)
+        self.slates = SlatesTable(self._db, self._lock)
         self._remove_uncommitted()
 
     @property

@@ -129,7 +129,7 @@ class Candidate(_message.Message):
     def __init__(self, cluster_id: _Optional[str] = ..., score: _Optional[float] = ..., name: _Optional[str] = ...) -> None: ...
 
 class Shot(_message.Message):
-    __slots__ = ("shot_id", "media_id", "index", "start_frame", "end_frame", "start_s", "end_s", "source_in", "source_out", "moving", "cluster_id", "score", "noise", "candidates", "keyframes", "character_ids", "face_count", "pinned", "media_path")
+    __slots__ = ("shot_id", "media_id", "index", "start_frame", "end_frame", "start_s", "end_s", "source_in", "source_out", "moving", "cluster_id", "score", "noise", "candidates", "keyframes", "character_ids", "face_count", "pinned", "media_path", "slate")
     SHOT_ID_FIELD_NUMBER: _ClassVar[int]
     MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -149,6 +149,7 @@ class Shot(_message.Message):
     FACE_COUNT_FIELD_NUMBER: _ClassVar[int]
     PINNED_FIELD_NUMBER: _ClassVar[int]
     MEDIA_PATH_FIELD_NUMBER: _ClassVar[int]
+    SLATE_FIELD_NUMBER: _ClassVar[int]
     shot_id: str
     media_id: str
     index: int
@@ -168,7 +169,8 @@ class Shot(_message.Message):
     face_count: int
     pinned: bool
     media_path: str
-    def __init__(self, shot_id: _Optional[str] = ..., media_id: _Optional[str] = ..., index: _Optional[int] = ..., start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., source_in: _Optional[str] = ..., source_out: _Optional[str] = ..., moving: _Optional[bool] = ..., cluster_id: _Optional[str] = ..., score: _Optional[float] = ..., noise: _Optional[bool] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., character_ids: _Optional[_Iterable[str]] = ..., face_count: _Optional[int] = ..., pinned: _Optional[bool] = ..., media_path: _Optional[str] = ...) -> None: ...
+    slate: str
+    def __init__(self, shot_id: _Optional[str] = ..., media_id: _Optional[str] = ..., index: _Optional[int] = ..., start_frame: _Optional[int] = ..., end_frame: _Optional[int] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., source_in: _Optional[str] = ..., source_out: _Optional[str] = ..., moving: _Optional[bool] = ..., cluster_id: _Optional[str] = ..., score: _Optional[float] = ..., noise: _Optional[bool] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., keyframes: _Optional[_Iterable[_Union[Keyframe, _Mapping]]] = ..., character_ids: _Optional[_Iterable[str]] = ..., face_count: _Optional[int] = ..., pinned: _Optional[bool] = ..., media_path: _Optional[str] = ..., slate: _Optional[str] = ...) -> None: ...
 
 class Cluster(_message.Message):
     __slots__ = ("cluster_id", "kind", "name", "locked", "named", "shot_count", "shots", "children", "character_ids")

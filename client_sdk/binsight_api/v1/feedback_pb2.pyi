@@ -7,6 +7,23 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CorrectSlateRequest(_message.Message):
+    __slots__ = ("media_id", "fields", "actor")
+    class FieldsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    media_id: str
+    fields: _containers.ScalarMap[str, str]
+    actor: str
+    def __init__(self, media_id: _Optional[str] = ..., fields: _Optional[_Mapping[str, str]] = ..., actor: _Optional[str] = ...) -> None: ...
+
 class CreateBinRequest(_message.Message):
     __slots__ = ("shot_ids", "name", "actor")
     SHOT_IDS_FIELD_NUMBER: _ClassVar[int]

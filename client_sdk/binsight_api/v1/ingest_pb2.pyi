@@ -23,6 +23,88 @@ JOB_STATE_SUCCEEDED: JobState
 JOB_STATE_FAILED: JobState
 JOB_STATE_CANCELLED: JobState
 
+class ListSlatesRequest(_message.Message):
+    __slots__ = ("unsure_only",)
+    UNSURE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    unsure_only: bool
+    def __init__(self, unsure_only: _Optional[bool] = ...) -> None: ...
+
+class SlateField(_message.Message):
+    __slots__ = ("name", "value", "confidence")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    confidence: float
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ..., confidence: _Optional[float] = ...) -> None: ...
+
+class Slate(_message.Message):
+    __slots__ = ("media_id", "media_path", "label", "setup", "fields", "text", "confidence", "unsure", "source", "frame", "time_s", "position", "inverted")
+    MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_PATH_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SETUP_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    UNSURE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    TIME_S_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    INVERTED_FIELD_NUMBER: _ClassVar[int]
+    media_id: str
+    media_path: str
+    label: str
+    setup: str
+    fields: _containers.RepeatedCompositeFieldContainer[SlateField]
+    text: _containers.RepeatedScalarFieldContainer[str]
+    confidence: float
+    unsure: bool
+    source: str
+    frame: int
+    time_s: float
+    position: str
+    inverted: bool
+    def __init__(self, media_id: _Optional[str] = ..., media_path: _Optional[str] = ..., label: _Optional[str] = ..., setup: _Optional[str] = ..., fields: _Optional[_Iterable[_Union[SlateField, _Mapping]]] = ..., text: _Optional[_Iterable[str]] = ..., confidence: _Optional[float] = ..., unsure: _Optional[bool] = ..., source: _Optional[str] = ..., frame: _Optional[int] = ..., time_s: _Optional[float] = ..., position: _Optional[str] = ..., inverted: _Optional[bool] = ...) -> None: ...
+
+class SlateTake(_message.Message):
+    __slots__ = ("take", "media_id", "media_path", "label")
+    TAKE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_PATH_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    take: str
+    media_id: str
+    media_path: str
+    label: str
+    def __init__(self, take: _Optional[str] = ..., media_id: _Optional[str] = ..., media_path: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class SlateSetup(_message.Message):
+    __slots__ = ("setup", "takes")
+    SETUP_FIELD_NUMBER: _ClassVar[int]
+    TAKES_FIELD_NUMBER: _ClassVar[int]
+    setup: str
+    takes: _containers.RepeatedCompositeFieldContainer[SlateTake]
+    def __init__(self, setup: _Optional[str] = ..., takes: _Optional[_Iterable[_Union[SlateTake, _Mapping]]] = ...) -> None: ...
+
+class SlateScene(_message.Message):
+    __slots__ = ("scene", "setups")
+    SCENE_FIELD_NUMBER: _ClassVar[int]
+    SETUPS_FIELD_NUMBER: _ClassVar[int]
+    scene: str
+    setups: _containers.RepeatedCompositeFieldContainer[SlateSetup]
+    def __init__(self, scene: _Optional[str] = ..., setups: _Optional[_Iterable[_Union[SlateSetup, _Mapping]]] = ...) -> None: ...
+
+class ListSlatesResponse(_message.Message):
+    __slots__ = ("slates", "scenes")
+    SLATES_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FIELD_NUMBER: _ClassVar[int]
+    slates: _containers.RepeatedCompositeFieldContainer[Slate]
+    scenes: _containers.RepeatedCompositeFieldContainer[SlateScene]
+    def __init__(self, slates: _Optional[_Iterable[_Union[Slate, _Mapping]]] = ..., scenes: _Optional[_Iterable[_Union[SlateScene, _Mapping]]] = ...) -> None: ...
+
 class StartIngestRequest(_message.Message):
     __slots__ = ("paths", "recursive", "force")
     PATHS_FIELD_NUMBER: _ClassVar[int]

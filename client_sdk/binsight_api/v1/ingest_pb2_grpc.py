@@ -90,6 +90,11 @@ class IngestServiceStub:
                 request_serializer=binsight_dot_v1_dot_common__pb2.Empty.SerializeToString,
                 response_deserializer=binsight_dot_v1_dot_ingest__pb2.Job.FromString,
                 _registered_method=True)
+        self.ListSlates = channel.unary_unary(
+                '/binsight.v1.IngestService/ListSlates',
+                request_serializer=binsight_dot_v1_dot_ingest__pb2.ListSlatesRequest.SerializeToString,
+                response_deserializer=binsight_dot_v1_dot_ingest__pb2.ListSlatesResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -165,6 +170,14 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSlates(self, request, context):
+        """The slates read (or typed) for the project's clips, and the scene / setup / take tree of the
+        sure ones. Unsure reads are listed for review and never name anything.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -222,6 +235,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.Reembed,
                     request_deserializer=binsight_dot_v1_dot_common__pb2.Empty.FromString,
                     response_serializer=binsight_dot_v1_dot_ingest__pb2.Job.SerializeToString,
+            ),
+            'ListSlates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSlates,
+                    request_deserializer=binsight_dot_v1_dot_ingest__pb2.ListSlatesRequest.FromString,
+                    response_serializer=binsight_dot_v1_dot_ingest__pb2.ListSlatesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -521,6 +539,33 @@ class IngestService:
             '/binsight.v1.IngestService/Reembed',
             binsight_dot_v1_dot_common__pb2.Empty.SerializeToString,
             binsight_dot_v1_dot_ingest__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSlates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binsight.v1.IngestService/ListSlates',
+            binsight_dot_v1_dot_ingest__pb2.ListSlatesRequest.SerializeToString,
+            binsight_dot_v1_dot_ingest__pb2.ListSlatesResponse.FromString,
             options,
             channel_credentials,
             insecure,

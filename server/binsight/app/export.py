@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bins import Bin, BinClip, BinKind, BinSet
+from ..bins import Bin, BinClip, BinKind, BinSet, Slate
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
 from ..exporters import ExportOptions, available_formats, get_exporter
+from ..records import SlateRecord
 from ..scene_index import SceneIndex
 from ..validate import check_ids, check_name, shown
 from .sources import source_media
@@ -119,19 +120,28 @@ class ExportService:
 
 
 def _clips(view: ProjectView, shot_ids: Sequence[str]) -> tuple[BinClip, ...]:
-    """Committed shots as bin clips: named after their file and position, with keyframes, cast
-    and placement score."""
+    """Committed shots as bin clips: named after their slate ("12A/3") or else their file and
+    position, with the slate's fields, keyframes, cast and placement score."""
     people = view.characters
     out = []
     for shot in (view.catalog.shots[s] for s in shot_ids if s in view.catalog.shots):
         media = source_media(view.catalog.media_of(shot))
         a = view.index.assignments.get(shot.shot_id)
-        out.append(BinClip(shot_id=shot.shot_id, name=f"{media.name} #{shot.index + 1}", media=media,
+        out.append(BinClip(shot_id=shot.shot_id, name=view.slate_label(shot) or f"{media.name} #{shot.index + 1}",
+                           media=media, slate=_slate(view.slates.get(shot.media_id)),
                            start_frame=shot.start_frame, end_frame=shot.end_frame,
                            keyframes=tuple(k.frame for k in view.catalog.keyframes_of(shot.shot_id)),
                            characters=tuple(people.name(c) for c in people.shot_characters.get(shot.shot_id, ())),
                            score=float(a.score) if a else 0.0))
     return tuple(out)
+
+
+def _slate(record: SlateRecord | None) -> Slate:
+    """What an export writes as the clip's scene, take, camera roll and angle: sure fields only."""
+    if record is None:
+        return Slate()
+    return Slate(scene=record.setup(), take=record.field("take"), camroll=record.field("roll"),
+                 camera_angle=record.field("camera"))
 
 
 def write_all(folder: Path, files: Sequence[tuple[str, bytes]], overwrite: bool) -> list[Path]:

@@ -14,7 +14,8 @@ silently lose that later work. Redo runs the correction again with its original 
 
 Scene actions pin the shots they move (a recluster leaves them where the editor put them) and
 mark the clusters touched (a recluster keeps their ids). "Not this one" is a cannot-link that
-every later placement and recluster respects.
+every later placement and recluster respects. A slate correction replaces what OCR read for a
+clip (and renames the bins nobody named after it); its undo puts the read back.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..catalog import Catalog
 from ..character_index import CharacterChanges, CharacterIndex
 from ..clock import utcnow
 from ..clustering.adapter import (Triplet, fit, triplets_for_merge, triplets_for_move, triplets_for_reject,
@@ -39,10 +41,13 @@ from ..clustering.online import shot_vector
 from ..errors import Conflict, InvalidInput, NotFound
 from ..records import (AdapterRecord, AssignmentRecord, CharacterRecord, ClusterKind, ClusterRecord,
                        ConstraintKind, ConstraintRecord, FaceAssignmentRecord, FeedbackAction, FeedbackRecord,
-                       FeedbackState, TrainingRecord)
+                       FeedbackState, MediaRecord, SlateRecord, TrainingRecord)
 from ..scene_index import SceneIndex
+from ..slate_index import SlateIndex
 from ..store import Store, decode, encode
-from ..validate import check_ids, check_limit, check_name, check_number
+from ..validate import check_id, check_ids, check_limit, check_name, check_number
+from .labels import relabel_from_slates
+from .slates import typed_slate
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +111,7 @@ class _Draft:
     triplets: list[Triplet] = field(default_factory=list)
     affected: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)  # constraint ids it added
+    slates_before: dict[str, SlateRecord | None] = field(default_factory=dict)  # by media id, for undo
     feedback_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     record: FeedbackRecord | None = None  # the logged correction, once it is logged
 
@@ -114,10 +120,13 @@ class _Draft:
 
 
 class FeedbackService:
-    def __init__(self, store: Store, index: SceneIndex, characters: CharacterIndex, data_dir: Path) -> None:
+    def __init__(self, store: Store, index: SceneIndex, characters: CharacterIndex, catalog: Catalog,
+                 slates: SlateIndex, data_dir: Path) -> None:
         self.store = store
         self.index = index
         self.characters = characters
+        self.catalog = catalog
+        self.slates = slates
         self.data_dir = data_dir
 
     # ------------------------------------------------------------------------------------------
@@ -142,7 +151,9 @@ class FeedbackService:
                        "people": {"assignments": [encode(a) for a in people.assignments],
                                   "new_faces": list(people.new_faces),
                                   "characters": [encode(c) for c in people.characters],
-                                  "created": list(people.created)}}
+                                  "created": list(people.created)},
+                       "slates": [{"media_id": m, "record": encode(r) if r is not None else None}
+                                  for m, r in draft.slates_before.items()]}
             touched = sorted({draft.subject_id, *scene.touched(), *people.touched()} - {""})
             if existing is None:
                 record = FeedbackRecord(
@@ -381,6 +392,31 @@ class FeedbackService:
         draft.from_id, draft.to_id = row.name, name
 
     # ------------------------------------------------------------------------------------------
+    # slates
+    # ------------------------------------------------------------------------------------------
+    def correct_slate(self, media_id: str, values: Mapping[str, str], actor: str) -> FeedbackResult:
+        """Say what a clip's slate says (no values: it has none). The entry wins over every later
+        read of the file, a changed version's included; bins nobody named follow it."""
+        typed_slate(self._media(media_id), values)  # refused before anything changes
+        return self._run(FeedbackAction.CORRECT_SLATE, actor, media_id, media_id=media_id, values=dict(values))
+
+    def _correct_slate(self, draft: _Draft, media_id: str, values: dict[str, str]) -> None:
+        before = self.slates.snapshot().get(media_id)
+        record = typed_slate(self._media(media_id), values)
+        draft.slates_before[media_id] = before
+        self.slates.put(media_id, record)
+        draft.from_id = before.label() if before is not None else ""
+        draft.to_id = record.label()
+        draft.detail = {"fields": {f.name: f.value for f in record.fields}}
+        draft.affected.extend(relabel_from_slates(self.index, self.catalog.snapshot(), self.slates.snapshot()))
+
+    def _media(self, media_id: str) -> MediaRecord:
+        entry = self.catalog.snapshot().entries.get(check_id(media_id, "a media id"))
+        if entry is None:
+            raise NotFound(f"no media with id {media_id!r}")
+        return entry.media
+
+    # ------------------------------------------------------------------------------------------
     # undo and redo
     # ------------------------------------------------------------------------------------------
     def undo(self, actor: str, feedback_id: str = "") -> FeedbackResult:
@@ -400,6 +436,8 @@ class FeedbackService:
             self.characters.restore(CharacterChanges(
                 tuple(decode(FaceAssignmentRecord, a) for a in people["assignments"]), tuple(people["new_faces"]),
                 tuple(decode(CharacterRecord, c) for c in people["characters"]), tuple(people["created"])))
+            self.slates.restore({s["media_id"]: decode(SlateRecord, s["record"]) if s["record"] else None
+                                 for s in inverse.get("slates", ())})
             self.index.rebuild_representatives()
             self.index.after_correction(set(event.touched), join=False)
             self.store.training.upsert(replace(t, withdrawn=True) for t in self.store.training.of_feedback(event.feedback_id))
@@ -572,6 +610,6 @@ _APPLY: dict[FeedbackAction, str] = {
     FeedbackAction.LOCK_CLUSTER: "_lock", FeedbackAction.REJECT_SHOT: "_reject",
     FeedbackAction.ASSIGN_FACE: "_assign_face", FeedbackAction.MERGE_CHARACTERS: "_merge_characters",
     FeedbackAction.REJECT_FACE: "_reject_face", FeedbackAction.RENAME_CHARACTER: "_rename_character",
-    FeedbackAction.CREATE_BIN: "_create_bin",
+    FeedbackAction.CREATE_BIN: "_create_bin", FeedbackAction.CORRECT_SLATE: "_correct_slate",
 }
 """Each correction's apply function: the public call and a redo both run it with the request."""

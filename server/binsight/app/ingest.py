@@ -4,6 +4,10 @@ keyframe images).
 A job ingests its files one at a time through the ``Ingestor``; after each file's commit the
 catalog shows it, the scene index places its shots and the character index regroups faces, in
 that order, so a reader sees a file's shots only once they are placed.
+
+Slates are read last, once every file of the job is placed (an editor can sort the bins while
+OCR runs, about a second a clip): each new file's, and any committed file's never looked at.
+Bins nobody named are then named after their scenes (``labels.relabel_from_slates``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from ..catalog import Catalog
 from ..character_index import CharacterIndex
 from ..access import Access
 from ..discovery import looks_like_video, walk
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..config import SlateSettings
+from ..errors import InvalidInput, NotFound, PermissionDenied, Unavailable
 from ..faults import fault_point
 from ..ingestor import Committed, Ingestor, Stage
 from ..jobs import Event, FileStatus, Job, JobContext, JobManager, JobState
@@ -29,8 +34,11 @@ from ..media.probe import probe
 from ..models.select import ActiveModels
 from ..records import MediaRecord
 from ..scene_index import SceneIndex
+from ..slate_index import SlateIndex
 from ..store import Store
 from ..validate import check_paths, shown
+from .labels import relabel_from_slates
+from .slates import SceneView, SlateView, read_slate_of
 from .views import ProjectView, ShotView
 
 log = logging.getLogger(__name__)
@@ -44,11 +52,20 @@ class ImageView:
     height: int
 
 
+@dataclass(frozen=True)
+class SlatesView:
+    slates: tuple[SlateView, ...]
+    scenes: tuple[SceneView, ...]
+
+
 class IngestService:
     def __init__(self, store: Store, media_cache: Path, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
                  catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
-                 view: Callable[[], ProjectView], access: Access) -> None:
+                 view: Callable[[], ProjectView], access: Access, slates: SlateIndex,
+                 slate_settings: SlateSettings) -> None:
         self.access = access
+        self.slates = slates
+        self.slate_settings = slate_settings
         self.store = store
         self.media_cache = media_cache
         self.models = models
@@ -109,8 +126,40 @@ class IngestService:
                                                  "status": result.status, "shots": result.shots,
                                                  "faces": result.faces, "stages": result.stage_seconds,
                                                  "seconds": round(time.monotonic() - started, 2)})
+            self._read_slates(ctx)
             self.store.optimize()
         return work
+
+    def _read_slates(self, ctx: JobContext) -> None:
+        """The slates of the job's committed files that have none on record. An editor's entry
+        for the file (an earlier version's included) is carried over instead of read: what an
+        editor typed always wins over OCR."""
+        if not self.slate_settings.enabled:
+            return
+        known = self.slates.snapshot()
+        catalog = self.catalog.snapshot()
+        todo = [f for f in ctx.job.files if f.media_id in catalog.entries and f.media_id not in known]
+        for outcome in todo:
+            ctx.check_cancelled()
+            entry = catalog.entries[outcome.media_id]
+            typed = self.slates.editor_entry(entry.media.path)
+            if typed is not None:
+                self.slates.put(entry.media.media_id, replace(typed, media_id=entry.media.media_id))
+                continue
+            ctx.emit(file=entry.media.path, stage=Stage.SLATE)
+            started = time.monotonic()
+            try:
+                record = read_slate_of(entry.media, entry.shots, self.slate_settings)
+            except (InvalidInput, Unavailable) as exc:  # an unreadable clip or no OCR engine: no slate named
+                log.warning("slate not read", extra={"path": entry.media.path, "error": str(exc)})
+                if isinstance(exc, Unavailable):
+                    return
+                continue
+            self.slates.put(entry.media.media_id, record)
+            log.info("slate read", extra={"path": entry.media.path, "label": record.label(), "found": record.found,
+                                          "unsure": record.unsure, "seconds": round(time.monotonic() - started, 2)})
+        if todo:
+            relabel_from_slates(self.index, self.catalog.snapshot(), self.slates.snapshot())
 
     def _walk(self, ctx: JobContext, folders: list[Path], recursive: bool) -> None:
         """Add the video files of ``folders`` to the job (inside the media roots; judged by
@@ -206,6 +255,12 @@ class IngestService:
             wanted = None if cluster_id is None else self.index.resolve(cluster_id)
             ids = [s for s in ids if view.index.cluster_of(s) == wanted]
         return view.shots(ids)
+
+    def list_slates(self, unsure_only: bool = False) -> SlatesView:
+        """The clips' slates (only the unsure ones, waiting for an editor, when asked) and the
+        scene / setup / take tree of the sure ones."""
+        view = self.view()
+        return SlatesView(tuple(SlateView.of(s) for s in view.live_slates(unsure_only)), view.scene_tree())
 
     def keyframe_image(self, keyframe_id: str, thumbnail: bool) -> ImageView:
         keyframe = self.catalog.snapshot().keyframes.get(keyframe_id)

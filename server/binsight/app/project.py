@@ -22,6 +22,7 @@ from ..jobs import JobManager
 from ..models.manager import ModelManager
 from ..models.select import ActiveModels
 from ..scene_index import SceneIndex
+from ..slate_index import SlateIndex
 from ..store import Store
 from .clusters import ClusterService
 from .compare import CompareService
@@ -45,12 +46,15 @@ class Project:
                                    config.faces if config.faces.enabled else None, config.faces.pack)
         self.catalog = Catalog(self.store)
         self.catalog.load()
+        self.slates = SlateIndex(self.store)
+        self.slates.load()
         self.characters = CharacterIndex(self.store, self.models.face_model_id or None, self._character_config)
         self.characters.load()
         overrides = {k: v for k, v in dataclasses.asdict(config.clusters).items() if v is not None}
         self.index = SceneIndex(self.store, self.models.scene_model_id, self.models.scene_dim,
                                 ClusterConfig.for_model(self.models.scene_model_id, evidence=True, **overrides),
-                                config.data_dir, labeler=lambda shot_ids: bin_label(self.catalog.snapshot(), shot_ids),
+                                config.data_dir, labeler=lambda shot_ids: bin_label(self.catalog.snapshot(), shot_ids,
+                                                                    self.slates.snapshot()),
                                 evidence=self._evidence)
         self.index.load()
         self.jobs = JobManager()
@@ -58,9 +62,11 @@ class Project:
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
         self.access = Access(config.data_dir)
         self.ingest = IngestService(self.store, config.media_cache, self.models, ingestor, self.jobs, self.catalog,
-                                    self.index, self.characters, self.view, self.access)
+                                    self.index, self.characters, self.view, self.access, self.slates,
+                                    config.slates)
         self.clusters = ClusterService(self.index, self.view)
-        self.feedback = FeedbackService(self.store, self.index, self.characters, config.data_dir)
+        self.feedback = FeedbackService(self.store, self.index, self.characters, self.catalog, self.slates,
+                                        config.data_dir)
         self.search = SearchService(self.index, self.models, self.view)
         self.compare = CompareService(self.access, self.catalog, config.data_dir / "compare")
         self.export = ExportService(self.index, self.view, config.data_dir.name, config.exports_path)
@@ -70,8 +76,9 @@ class Project:
                                         "shots": len(self.index.snapshot().assignments)})
 
     def view(self) -> ProjectView:
-        """One consistent read of the project (the three snapshots, taken together)."""
-        return ProjectView(self.catalog.snapshot(), self.index.snapshot(), self.characters.snapshot())
+        """One consistent read of the project (the snapshots, taken together)."""
+        return ProjectView(self.catalog.snapshot(), self.index.snapshot(), self.characters.snapshot(),
+                           self.slates.snapshot())
 
     def _evidence(self, shot_ids: Sequence[str], features: bool) -> dict[str, ShotEvidence]:
         """What separates setups beyond the scene vector: each shot's file and cut order (the

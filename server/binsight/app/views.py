@@ -9,16 +9,17 @@ shots and sub-bins) in the core's vocabulary: the noise bucket is ``cluster_id N
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..catalog import CatalogSnapshot
 from ..character_index import CharacterSnapshot
 from ..clustering.characters import character_subclusters
 from ..exporters.timecode import source_timecode
-from ..records import ShotRecord
+from ..records import ShotRecord, SlateRecord
 from ..scene_index import IndexSnapshot
+from .slates import SceneView, scene_tree
 from .sources import source_media
 
 
@@ -65,6 +66,7 @@ class ShotView:
     keyframes: tuple[KeyframeView, ...]
     character_ids: tuple[str, ...]
     face_count: int
+    slate: str  # "12A/3" from its clip's sure slate; "" when unslated or unsure
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,12 @@ class Person:
 
 @dataclass(frozen=True)
 class ProjectView:
-    """The three snapshots one read works on, taken together so they agree."""
+    """The snapshots one read works on, taken together so they agree."""
 
     catalog: CatalogSnapshot
     index: IndexSnapshot
     characters: CharacterSnapshot
+    slates: Mapping[str, SlateRecord] = field(default_factory=dict)  # by media id (any version)
 
     # -- shots ------------------------------------------------------------------------------------
     def placed(self, shot_id: str) -> bool:
@@ -150,12 +153,30 @@ class ProjectView:
             keyframes=tuple(KeyframeView(k.keyframe_id, k.shot_id, k.frame, k.time_s, k.sharpness)
                             for k in self.catalog.keyframes_of(record.shot_id)),
             character_ids=self.characters.shot_characters.get(record.shot_id, ()),
-            face_count=len(faces))
+            face_count=len(faces), slate=self.slate_label(record))
 
     def shots(self, shot_ids: Iterable[str] | None = None) -> list[ShotView]:
         """Placed shots, by file then position (all of them when ``shot_ids`` is None)."""
         ids = self.index.assignments if shot_ids is None else shot_ids
         return [self.shot(s) for s in self.catalog.in_order(i for i in ids if self.placed(i))]
+
+    # -- slates ---------------------------------------------------------------------------------
+    def slate_label(self, record: ShotRecord) -> str:
+        """"12A/3" for a shot of a slated clip ("12A/3 #2" for its second shot), else ""."""
+        slate = self.slates.get(record.media_id)
+        label = slate.label() if slate is not None else ""
+        if label and len(self.catalog.entries[record.media_id].shots) > 1:
+            return f"{label} #{record.index + 1}"
+        return label
+
+    def live_slates(self, unsure_only: bool = False) -> list[SlateRecord]:
+        """The slates of the files the project shows (with a board read or typed), by path."""
+        live = self.catalog.entries
+        found = [s for mid, s in self.slates.items() if mid in live and s.found and (s.unsure or not unsure_only)]
+        return sorted(found, key=lambda s: s.path)
+
+    def scene_tree(self) -> tuple[SceneView, ...]:
+        return scene_tree(self.live_slates())
 
     # -- the bin tree -----------------------------------------------------------------------------
     def tree(self, include_shots: bool = True) -> ClusterTreeView:

@@ -132,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
     command("activate", commands.feedback_activate, "activate an adapter version ('' for none: rollback)",
             fsub).add_argument("version")
 
+    slates = command("slates", commands.slates, "slates read: scene → setup → take, and reads to check")
+    slates.add_argument("--unsure", action="store_true", help="only the reads an editor should check")
+    slates.add_argument("--all", action="store_true", help="every clip's read, fields and confidence")
+    slate = command("slate", commands.slate, "say what a clip's slate says (wins over every read)")
+    slate.add_argument("clip", help="an ingested file's path or media id")
+    for name in ("scene", "take", "roll", "camera", "slate-number", "production", "director", "date", "timecode"):
+        slate.add_argument(f"--{name}", default="")
+    slate.add_argument("--none", action="store_true", help="the clip has no slate")
+    slate.add_argument("--actor", default=getpass.getuser(), help="who made the correction (default: you)")
+
     cmp = command("compare", commands.compare, "what changed between two versions of a cut (two video files)")
     cmp.add_argument("a", help="version A: a video file (or an ingested media id)")
     cmp.add_argument("b", help="version B")

@@ -326,6 +326,37 @@ def tokens_revoke(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def slates(args: argparse.Namespace, config: Config) -> int:
+    with connect(config) as client:
+        found = client.list_slates(unsure_only=args.unsure)
+    if args.unsure or args.all:
+        for slate in found.slates:
+            render.slate(slate)
+        if not found.slates:
+            print("no slates to check" if args.unsure else "no slates read")
+        return 0
+    render.scene_tree(found.scenes)
+    unsure = sum(1 for s in found.slates if s.unsure)
+    if unsure:
+        print(f"{unsure} slate(s) unsure: binsight slates --unsure, then binsight slate CLIP --scene … --take …")
+    return 0
+
+
+SLATE_FLAGS = ("scene", "take", "roll", "camera", "slate_number", "production", "director", "date", "timecode")
+
+
+def slate(args: argparse.Namespace, config: Config) -> int:
+    fields = {name: getattr(args, name) for name in SLATE_FLAGS if getattr(args, name)}
+    if bool(fields) == bool(args.none):
+        print("error: give the slate's fields (--scene 12A --take 3 …) or --none", file=sys.stderr)
+        return 2
+    with connect(config, actor=args.actor) as client:
+        by_path = {str(Path(m.path).resolve()): m.media_id for m in client.list_media()}
+        media_id = by_path.get(str(Path(args.clip).expanduser().resolve()), args.clip)
+        render.feedback(client.correct_slate(media_id, fields), "slate set:")
+    return 0
+
+
 def compare(args: argparse.Namespace, config: Config) -> int:
     with connect(config) as client:
         allow(client, [p for p in (args.a, args.b) if Path(p).exists()], config)

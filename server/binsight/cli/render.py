@@ -11,8 +11,28 @@ from binsight_client import types as t
 
 def shot_line(shot: t.Shot) -> str:
     faces = f" faces={shot.face_count}" if shot.face_count else ""
-    return (f"{Path(shot.media_path).name} #{shot.index + 1}  {shot.source_in}-{shot.source_out}"
+    slate = f"{shot.slate}  " if shot.slate else ""
+    return (f"{slate}{Path(shot.media_path).name} #{shot.index + 1}  {shot.source_in}-{shot.source_out}"
             f"  score={shot.score:.2f}{faces}")
+
+
+def scene_tree(scenes: list[t.SlateScene]) -> None:
+    """Scene 12 / 12A / takes 1, 2, 3: the bins an assistant editor builds by hand."""
+    if not scenes:
+        print("no slates read yet")
+    for scene in scenes:
+        print(f"Scene {scene.scene}")
+        for setup in scene.setups:
+            print(f"  {setup.setup}")
+            for take in setup.takes:
+                print(f"    take {take.take or '?'}  {Path(take.media_path).name}")
+
+
+def slate(s: t.Slate) -> None:
+    fields = "  ".join(f"{f.name}={f.value} ({f.confidence:.2f})" for f in s.fields) or "no fields read"
+    where = f"{s.position} frame {s.frame}{' upside down' if s.inverted else ''}" if s.frame >= 0 else "typed"
+    state = "UNSURE" if s.unsure else s.label or "-"
+    print(f"{Path(s.media_path).name}  {state}  [{where}, {s.source}]  {fields}  [{s.media_id}]")
 
 
 def tree(clusters: t.ClusterTree) -> None:
@@ -66,9 +86,13 @@ def status(s: t.Status) -> None:
         print(f"note: {note}")
 
 
+NOISE_ENDED = frozenset({"move_shot", "reject_shot", "assign_face", "reject_face"})
+
+
 def feedback(result: t.FeedbackResult, verb: str = "") -> None:
     e = result.event
-    what = f"{e.action} {e.subject_id}" + (f" {e.from_id or 'noise'} → {e.to_id or 'noise'}" if e.to_id or e.from_id else "")
+    empty = "noise" if e.action in NOISE_ENDED else "-"  # a shot's or face's "" is the noise bucket
+    what = f"{e.action} {e.subject_id}" + (f" {e.from_id or empty} → {e.to_id or empty}" if e.to_id or e.from_id else "")
     print(f"{verb + ' ' if verb else ''}{what}  ({e.feedback_id}, {e.actor}, {e.state})")
 
 
@@ -80,9 +104,15 @@ class Bars:
 
         self._tqdm = tqdm
         self._bars: dict[str, Any] = {}
+        self._slates_shown = False
 
     def show(self, event: t.JobEvent) -> None:
         if not event.file:
+            return
+        if event.stage == "slate":  # after every file is done: one line, not a bar per file
+            if not self._slates_shown:
+                print("reading slates…", file=sys.stderr)
+                self._slates_shown = True
             return
         bar = self._bars.get(event.file)
         if bar is None:

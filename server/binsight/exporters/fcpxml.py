@@ -31,7 +31,7 @@ from fractions import Fraction
 
 from lxml import etree
 
-from binsight.bins import Bin, BinKind, BinSet, SourceMedia
+from binsight.bins import Bin, BinKind, BinSet, Slate, SourceMedia
 from binsight.exporters.base import ExportedFile, Exporter, ExportOptions, ExportResult, FormatOptions, choice, register
 from binsight.exporters.conform import DROP_FRAME_RATES, nearest_smpte
 from binsight.exporters.naming import file_url, reel_name, safe_stem, xml_bytes, xml_text
@@ -116,6 +116,12 @@ class _Resources:
         return self._assets[media.media_id]
 
 
+def _slate_metadata(slate: Slate) -> tuple[tuple[str, str], ...]:
+    """Final Cut's metadata keys for a clip's slate (its inspector's Scene, Take, Camera Angle)."""
+    return (("com.apple.proapps.studio.scene", slate.scene), ("com.apple.proapps.studio.shot", slate.take),
+            ("com.apple.proapps.studio.angle", slate.camera_angle))
+
+
 def _asset_clip(parent: etree._Element, shot: ClusterShot, res: _Resources, offset: str = "0s",
                 duration: str | None = None, with_keywords: bool = True) -> None:
     """A shot as an ``asset-clip``: a browser clip at the DTD's default offset (an event is not a
@@ -134,6 +140,12 @@ def _asset_clip(parent: etree._Element, shot: ClusterShot, res: _Resources, offs
     for n, frame in enumerate(clip_keyframes(clip), 1):
         _sub(el, "marker", start=rational_seconds(source_frames(media, frame), rate), duration=rational_seconds(1, rate),
              value=f"Keyframe {n}")
+    # The slate as Final Cut's own Scene / Take / Camera Angle fields (``metadata`` comes last).
+    slate_fields = [(key, value) for key, value in _slate_metadata(clip.slate) if value]
+    if slate_fields:
+        metadata = etree.SubElement(el, "metadata")
+        for key, value in slate_fields:
+            _sub(metadata, "md", key=key, value=value)
 
 
 def _project(parent: etree._Element, bin_: Bin, res: _Resources) -> str | None:

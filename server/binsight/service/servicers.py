@@ -116,6 +116,10 @@ class IngestServicer(_Servicer, ingest_pb2_grpc.IngestServiceServicer):
         return ingest_pb2.ListShotsResponse(shots=[to_message(common_pb2.Shot, s) for s in shots])
 
     @_rpc
+    def ListSlates(self, request, context):
+        return to_message(ingest_pb2.ListSlatesResponse, self.service.list_slates(request.unsure_only))
+
+    @_rpc
     def GetKeyframeImage(self, request, context):
         return to_message(ingest_pb2.Image, self.service.keyframe_image(request.keyframe_id, request.thumbnail))
 
@@ -212,6 +216,10 @@ class FeedbackServicer(_Servicer, feedback_pb2_grpc.FeedbackServiceServicer):
     @_rpc
     def CreateBin(self, request, context):
         return self._result(self.service.create_bin(list(request.shot_ids), request.name, actor(request.actor)))
+
+    @_rpc
+    def CorrectSlate(self, request, context):
+        return self._result(self.service.correct_slate(request.media_id, dict(request.fields), actor(request.actor)))
 
     @_rpc
     def UndoFeedback(self, request, context):
