@@ -23,6 +23,10 @@ from .slates import SceneView, scene_tree
 from .sources import source_media
 
 
+MIN_PERSON_SHOTS = 2
+"""Shots a person must be in for a people bin of their own (unless an editor named them)."""
+
+
 class BinKind(StrEnum):
     SCENE = "scene"
     CHARACTER = "character"  # a person: a sub-bin of a scene, or a project-wide people bin
@@ -225,10 +229,16 @@ class ProjectView:
 
     # -- characters -------------------------------------------------------------------------------
     def people(self) -> list["Person"]:
-        """Every person with the shots they are in, project-wide (the people bins)."""
-        return [Person(cid, self.characters.name(cid), tuple(s.shot_id for s in self.catalog.in_order(shots)))
-                for cid, shots in sorted(self.characters.character_shots.items())
-                if cid in self.characters.characters and any(self.placed(s) for s in shots)]
+        """Every recurring person with the shots they are in, project-wide (the people bins): in
+        two shots or more, or named by an editor. Someone seen in one shot only (an extra, a
+        passer-by) stays in that scene's sub-bin, so the people bins are the cast, not a crowd."""
+        out = []
+        for cid, shots in sorted(self.characters.character_shots.items()):
+            row = self.characters.characters.get(cid)
+            placed = tuple(s.shot_id for s in self.catalog.in_order(s for s in shots if self.placed(s)))
+            if row is not None and placed and (len(placed) >= MIN_PERSON_SHOTS or row.named):
+                out.append(Person(cid, self.characters.name(cid), placed))
+        return out
 
     def character_list(self) -> list[CharacterView]:
         faces_of: dict[str, list] = defaultdict(list)
