@@ -397,3 +397,53 @@ def test_compare_two_timelines_then_two_clips_in_the_window(served, cut, menu_sc
     assert resolve.project.GetRenderJobList() == [] and sorted(p.name for p in renders.iterdir()) == [
         "binsight-compare-Cut v1.mp4", "binsight-compare-Cut v2.mp4"]
     assert resolve.unknown_calls == [] and resolve.upsells == []
+
+
+def test_people_bins_in_the_review_tree(start_server, menu_script, panel_env, monkeypatch, tmp_path) -> None:
+    """Faces on, a clip of two people's photos: their people bins show in Review (and as bins to
+    cut or export); a person is renamed from there; "not this one" on a people bin's shot is
+    refused with where to correct faces instead."""
+    import face_footage as ff
+
+    if not ff.FACES.is_dir():
+        pytest.skip(f"{ff.FACES} is absent: the shared face photos are needed")
+    singles = [s for s in ff.photos() if len(s.people) == 1]
+    two = sorted({s.people[0] for s in singles})[:2]
+    clip = ff.people_clip(tmp_path, 90, shots=[s for s in singles if s.people[0] in two])
+    server, client = start_server()
+    monkeypatch.setenv("BINSIGHT_ADDRESS", server.address)
+    resolve, fusion, bmd = make_resolve()
+    resolve.media_pool.ImportMedia([str(clip.path)])
+    actions.wait_for_job(client, actions.ingest(resolve, client, "pool").job_id)
+    client.recluster()
+    people = client.list_clusters().people
+    assert len(people) == 2, [(p.name, p.shot_count) for p in people]
+    first = people[0]
+
+    def drive(h: UIHarness) -> None:
+        h.tab("Review")
+        rows = h.rows("ReviewTree")
+        labels = [r[0] for r in rows]
+        noise = labels.index("Noise") if "Noise" in labels else len(labels)
+        for person in people:  # after the scene bins, before the noise bucket, each with its shots
+            at = labels.index(person.name or person.cluster_id)
+            assert rows[at][1] == str(person.shot_count) and at < noise
+            assert labels[at + 1:at + 1 + person.shot_count] == \
+                [f"{Path(s.media_path).name} #{s.index + 1}" for s in person.shots]
+        label = first.name or first.cluster_id
+        h.select("ReviewTree", lambda item: item.Text[0] == label and item.Parent() is None)
+        h.set_text("ReviewName", "Ana")
+        h.click("ReviewRename")
+        assert ok(h) == f"renamed {label} to Ana"
+        h.select("ReviewTree", lambda item: item.Parent() is not None and item.Parent().Text[0] == "Ana")
+        h.click("ReviewReject")
+        assert h.find("Status").Text.startswith("Error: a people bin holds whoever the faces say")
+        h.tab("Timelines")
+        assert "Ana (person)" in [r[0] for r in h.rows("TimelineBins")]
+        h.close()
+
+    fusion.ui.driver = drive
+    run_script(menu_script, resolve, fusion, bmd)
+    (event,) = client.list_feedback()
+    assert (event.action, event.subject_id) == ("rename_character", first.cluster_id)
+    assert first.cluster_id in {p.cluster_id for p in client.list_clusters().people if p.name == "Ana"}
