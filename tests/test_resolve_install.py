@@ -110,10 +110,14 @@ def test_doctor_explains_a_python_mismatch_per_os(monkeypatch, tmp_path, capsys)
     stand_in_python(home / "bin", "python3", "3.9.18")
     m = machine(monkeypatch, tmp_path, "macos", PYTHON3HOME=str(home))
     main(["install"] + m["flags"])
-    capsys.readouterr()
+    installed = capsys.readouterr().out
+    assert "is cpython 3.9.18 (x86_64, 64-bit) (Binsight needs Python 3.10 or later); the environment is" \
+        in installed, \
+        "the installer names the minimum too"
     code, out = doctor(m, capsys)
     assert code == 1
     assert f"FAIL Resolve's Python: {home / 'bin' / 'python3'} (PYTHON3HOME) is cpython 3.9.18" in out
+    assert "(Binsight needs Python 3.10 or later); the environment is" in out
     assert f"fix: point Resolve at the environment's Python: launchctl setenv PYTHON3HOME {sys.base_prefix}" in out
 
     win = tmp_path / "Python39"
