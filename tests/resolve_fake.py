@@ -205,6 +205,7 @@ class Project(_Identified):
         self._jobs: Dict[str, Dict[str, Any]] = {}
         self._status: Dict[str, Dict[str, Any]] = {}
         self.renders: List[Path] = []  # test helper: every file rendered
+        self.fail_renders = False      # test helper: the next renders fail (a full disk, a codec error)
 
     def GetName(self) -> str:
         return self._name
@@ -278,6 +279,9 @@ class Project(_Identified):
             return False
         for job_id in ids:
             job = self._jobs[job_id]
+            if self.fail_renders:
+                self._status[job_id] = {"JobStatus": "Failed", "CompletionPercentage": 0}
+                continue
             path = Path(job["TargetDir"]) / job["OutputFilename"]
             job["timeline"]._render(path)
             self.renders.append(path)

@@ -204,3 +204,22 @@ def test_two_timelines_are_rendered_then_compared(served, cut, tmp_path) -> None
     again = actions.mark_differences(resolve, client, a, b, str(renders), poll_s=0.01)
     assert (again.markers_added, again.markers_removed, again.markers_kept) == (0, 0, 1)
     assert resolve.unknown_calls == [] and resolve.upsells == []
+
+
+def test_a_failed_render_is_reported_and_cleaned_up(served, cut, tmp_path) -> None:
+    _, client = served
+    resolve, _, _ = _cut_project(cut)
+    pool = resolve.media_pool
+    v1, v2 = pool.GetRootFolder().GetClipList()
+    for name, clip in (("One", v1), ("Two", v2)):
+        pool.CreateEmptyTimeline(name)
+        pool.AppendToTimeline([clip])
+    project = resolve.project
+    project.SetCurrentTimeline(project.GetTimelineByIndex(2))
+    project.fail_renders = True
+    with pytest.raises(PanelError, match="render of the timeline One ended failed: see the Deliver page"):
+        actions.mark_differences(resolve, client, _version(resolve, "timeline", "One"),
+                                 _version(resolve, "timeline", "Two"), str(tmp_path / "renders"), poll_s=0.01)
+    assert project.GetRenderJobList() == [] and project.GetCurrentTimeline() is project.GetTimelineByIndex(2)
+    assert all(t.GetMarkers() == {} for t in (project.GetTimelineByIndex(1), project.GetTimelineByIndex(2)))
+    assert client.list_feedback() == [] and resolve.unknown_calls == []
