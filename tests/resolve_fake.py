@@ -17,6 +17,12 @@ measured quirks collected in ``../shared/notes/resolve-scripting.md``:
 - ``hasattr`` is always True on Resolve objects: any unknown name (or a method newer than the
   fake's version) is a callable returning None, recorded in ``unknown_calls`` so a test can
   assert the panel called only what the README lists; ``dir()`` shows only what exists;
+- timelines carry markers like clips, counted from the timeline's first frame and (as measured
+  by others) not checked against its end;
+- the render queue: ``SetRenderSettings`` + ``AddRenderJob`` queue the current timeline,
+  ``StartRendering`` writes a real MP4 of its video track (each item's source frames, decoded
+  from the clip's file) and ``GetRenderJobStatus`` says "Rendering" once, then "Complete", so
+  a caller must poll;
 - the free edition: ``GetProductName()`` is "DaVinci Resolve", ``fusion.UIManager`` is None
   from 19.1 on, and touching it or a Studio-only call records an upsell dialog in ``upsells``.
 
@@ -194,6 +200,12 @@ class Project(_Identified):
         self._timelines: List[Timeline] = []
         self._current: Optional[Timeline] = None
         self._pool = MediaPool(app, self)
+        self._render_settings: Dict[str, Any] = {}
+        self._render_format = ("mov", "ProRes422HQ")
+        self._jobs: Dict[str, Dict[str, Any]] = {}
+        self._status: Dict[str, Dict[str, Any]] = {}
+        self.renders: List[Path] = []  # test helper: every file rendered
+        self.fail_renders = False      # test helper: the next renders fail (a full disk, a codec error)
 
     def GetName(self) -> str:
         return self._name
@@ -219,6 +231,77 @@ class Project(_Identified):
             return False
         self._current = timeline
         return True
+
+    # -- the render queue (Deliver page) ------------------------------------------------------------
+    def GetRenderFormats(self) -> Dict[str, str]:
+        return {"MP4": "mp4", "QuickTime": "mov"}
+
+    def GetRenderCodecs(self, render_format: str) -> Dict[str, str]:
+        return {"H.264": "H264", "H.265": "H265"} if render_format == "mp4" else {"Apple ProRes 422 HQ": "ProRes422HQ"}
+
+    def GetCurrentRenderFormatAndCodec(self) -> Dict[str, str]:
+        return {"format": self._render_format[0], "codec": self._render_format[1]}
+
+    def SetCurrentRenderFormatAndCodec(self, render_format: str, codec: str) -> bool:
+        if codec not in self.GetRenderCodecs(render_format).values():
+            return False
+        self._render_format = (render_format, codec)
+        return True
+
+    def SetRenderSettings(self, settings: Dict[str, Any]) -> bool:
+        known = {"SelectAllFrames", "MarkIn", "MarkOut", "TargetDir", "CustomName", "ExportVideo", "ExportAudio"}
+        if not isinstance(settings, dict) or not set(settings) <= known:
+            return False
+        self._render_settings.update(settings)
+        return True
+
+    def AddRenderJob(self) -> str:
+        settings = self._render_settings
+        if self._current is None or not settings.get("TargetDir") or self._render_format[0] != "mp4":
+            return ""  # the fake renders MP4 only
+        job_id = _uid()
+        self._jobs[job_id] = {"JobId": job_id, "TimelineName": self._current._name, "TargetDir": settings["TargetDir"],
+                              "OutputFilename": f"{settings.get('CustomName') or self._current._name}.mp4",
+                              "timeline": self._current}
+        self._status[job_id] = {"JobStatus": "Ready", "CompletionPercentage": 0}
+        return job_id
+
+    def GetRenderJobList(self) -> List[Dict[str, Any]]:
+        return [{k: v for k, v in job.items() if k != "timeline"} for job in self._jobs.values()]
+
+    def DeleteRenderJob(self, job_id: str) -> bool:
+        self._status.pop(job_id, None)
+        return self._jobs.pop(job_id, None) is not None
+
+    def StartRendering(self, *jobs: Any, isInteractiveMode: bool = False) -> bool:  # noqa: N803
+        ids = list(jobs[0]) if len(jobs) == 1 and isinstance(jobs[0], list) else list(jobs) or list(self._jobs)
+        if not ids or any(j not in self._jobs for j in ids):
+            return False
+        for job_id in ids:
+            job = self._jobs[job_id]
+            if self.fail_renders:
+                self._status[job_id] = {"JobStatus": "Failed", "CompletionPercentage": 0}
+                continue
+            path = Path(job["TargetDir"]) / job["OutputFilename"]
+            job["timeline"]._render(path)
+            self.renders.append(path)
+            self._status[job_id] = {"JobStatus": "Rendering", "CompletionPercentage": 50, "polls": 0}
+        return True
+
+    def IsRenderingInProgress(self) -> bool:
+        return any(s["JobStatus"] == "Rendering" for s in self._status.values())
+
+    def GetRenderJobStatus(self, job_id: str) -> Dict[str, Any]:
+        status = self._status.get(job_id)
+        if status is None:
+            return {}
+        shown = {k: v for k, v in status.items() if k != "polls"}
+        if status["JobStatus"] == "Rendering":  # one poll still rendering, then done
+            status["polls"] += 1
+            if status["polls"] > 1:
+                status.update({"JobStatus": "Complete", "CompletionPercentage": 100})
+                shown = {"JobStatus": "Complete", "CompletionPercentage": 100}
+        return shown
 
 
 class MediaStorage(_Native):
@@ -357,7 +440,49 @@ class MediaPool(_Identified):
         return appended
 
 
-class MediaPoolItem(_Identified):
+class _Markers(_Native):
+    """Markers keyed by float frame, one per frame, ours found again by customData (the README's
+    AddMarker / GetMarkers / GetMarkerByCustomData / DeleteMarkerByCustomData, the same on a
+    MediaPoolItem and a Timeline)."""
+
+    _markers: Dict[float, Dict[str, Any]]
+
+    def _marker_limit(self) -> int:
+        """Frames a marker may sit on (0: unchecked)."""
+        return 0
+
+    def AddMarker(self, frame: float, color: str, name: str, note: str, duration: float,
+                  custom_data: str = "") -> bool:
+        frame = float(frame)
+        limit = self._marker_limit()
+        if frame in self._markers or color not in MARKER_COLORS or duration < 1 or frame < 0 \
+                or (limit and frame >= limit):
+            return False
+        self._markers[frame] = {"color": color, "duration": float(duration), "note": note, "name": name,
+                                "customData": custom_data}
+        return True
+
+    def GetMarkers(self) -> Dict[float, Dict[str, Any]]:
+        return {f: dict(m) for f, m in sorted(self._markers.items())}
+
+    def GetMarkerByCustomData(self, custom_data: str) -> Dict[str, Any]:
+        for marker in self._markers.values():
+            if marker["customData"] == custom_data:
+                return dict(marker)
+        return {}
+
+    def DeleteMarkerByCustomData(self, custom_data: str) -> bool:
+        for frame, marker in sorted(self._markers.items()):
+            if marker["customData"] == custom_data:
+                del self._markers[frame]
+                return True
+        return False
+
+    def DeleteMarkerAtFrame(self, frame: float) -> bool:
+        return self._markers.pop(float(frame), None) is not None
+
+
+class MediaPoolItem(_Markers, _Identified):
     def __init__(self, app: Resolve, props: Dict[str, str], folder: Folder, frames: int = 0,
                  fps: Fraction = Fraction(0)) -> None:
         self._app = app
@@ -393,6 +518,9 @@ class MediaPoolItem(_Identified):
 
     def GetName(self) -> str:
         return self._props["Clip Name"]
+
+    def _marker_limit(self) -> int:
+        return self._frames
 
     def GetMediaId(self) -> str:
         return self._uid.lower()
@@ -433,44 +561,16 @@ class MediaPoolItem(_Identified):
         self._color = ""
         return True
 
-    def AddMarker(self, frame: float, color: str, name: str, note: str, duration: float,
-                  custom_data: str = "") -> bool:
-        frame = float(frame)
-        if frame in self._markers or color not in MARKER_COLORS or duration < 1 or frame < 0 \
-                or (self._frames and frame >= self._frames):
-            return False
-        self._markers[frame] = {"color": color, "duration": float(duration), "note": note, "name": name,
-                                "customData": custom_data}
-        return True
-
-    def GetMarkers(self) -> Dict[float, Dict[str, Any]]:
-        return {f: dict(m) for f, m in sorted(self._markers.items())}
-
-    def GetMarkerByCustomData(self, custom_data: str) -> Dict[str, Any]:
-        for marker in self._markers.values():
-            if marker["customData"] == custom_data:
-                return dict(marker)
-        return {}
-
-    def DeleteMarkerByCustomData(self, custom_data: str) -> bool:
-        for frame, marker in sorted(self._markers.items()):
-            if marker["customData"] == custom_data:
-                del self._markers[frame]
-                return True
-        return False
-
-    def DeleteMarkerAtFrame(self, frame: float) -> bool:
-        return self._markers.pop(float(frame), None) is not None
-
     # -- test helpers -------------------------------------------------------------------------------
     @property
     def folder(self) -> Folder:
         return self._folder
 
 
-class Timeline(_Identified):
+class Timeline(_Markers, _Identified):
     def __init__(self, app: Resolve, name: str, fps: int) -> None:
         self._app = app
+        self._markers = {}
         self._name = name
         self._uid = _uid()
         self._fps = fps
@@ -503,6 +603,23 @@ class Timeline(_Identified):
 
     def GetMediaPoolItem(self) -> Optional[MediaPoolItem]:
         return self._pool_item
+
+    def _render(self, path: Path) -> None:
+        """The video track as a real file: each item's source frames from its clip's file, at
+        the timeline's rate (the fake's items hold one timeline frame per source frame)."""
+        import media_factory  # the test helpers' encoder
+
+        frames: List[Any] = []
+        for item in self.GetItemListInTrack("video", 1):
+            wanted = range(item._source_start, item._source_start + (item._end - item._start))
+            with av.open(item._clip._props["File Path"]) as container:
+                for n, frame in enumerate(container.decode(video=0)):
+                    if n in wanted:
+                        frames.append(frame.to_ndarray(format="bgr24"))
+                    elif n >= wanted.stop:
+                        break
+        path.parent.mkdir(parents=True, exist_ok=True)
+        media_factory.encode(path, frames, fps=Fraction(self._fps))
 
     def _append(self, info: Dict[str, Any], exclusive_end: bool) -> Optional["TimelineItem"]:
         clip = info.get("mediaPoolItem")

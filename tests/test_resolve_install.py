@@ -110,10 +110,14 @@ def test_doctor_explains_a_python_mismatch_per_os(monkeypatch, tmp_path, capsys)
     stand_in_python(home / "bin", "python3", "3.9.18")
     m = machine(monkeypatch, tmp_path, "macos", PYTHON3HOME=str(home))
     main(["install"] + m["flags"])
-    capsys.readouterr()
+    installed = capsys.readouterr().out
+    assert "is cpython 3.9.18 (x86_64, 64-bit) (Binsight needs Python 3.10 or later); the environment is" \
+        in installed, \
+        "the installer names the minimum too"
     code, out = doctor(m, capsys)
     assert code == 1
     assert f"FAIL Resolve's Python: {home / 'bin' / 'python3'} (PYTHON3HOME) is cpython 3.9.18" in out
+    assert "(Binsight needs Python 3.10 or later); the environment is" in out
     assert f"fix: point Resolve at the environment's Python: launchctl setenv PYTHON3HOME {sys.base_prefix}" in out
 
     win = tmp_path / "Python39"
@@ -173,3 +177,19 @@ def test_panel_code_keeps_to_python_38_and_never_imports_the_server() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(n == "binsight" or n.startswith("binsight.") for n in names), path
+
+
+def test_the_menu_script_names_the_minimum_python() -> None:
+    """Resolve loading a Python older than the environment accepts: the message says so."""
+    import dataclasses
+
+    from binsight_panels.resolve.environment import MIN_ENV_PYTHON, mismatch_message
+
+    record = current_record()
+    old = dataclasses.replace(record.interpreter, version=(3, 9, 18))
+    text = mismatch_message(record, old, "linux")
+    assert MIN_ENV_PYTHON == (3, 10)
+    assert text.splitlines()[0].endswith("Its compiled gRPC only loads in a matching Python, and Binsight needs "
+                                         "Python 3.10 or later.")
+    newer = dataclasses.replace(record.interpreter, version=(3, 13, 0))
+    assert mismatch_message(record, newer, "linux").splitlines()[0].endswith("loads in a matching Python.")

@@ -20,6 +20,7 @@ from binsight_panels.resolve.environment import EnvRecord, Interpreter
 from binsight_panels.resolve.install import Layout, current_record, install, render_script
 from resolve_fake import UIHarness, make_resolve, script_globals
 from test_resolve_actions import editor_project, footage  # noqa: F401  (the module fixture)
+from test_resolve_search_compare import cut  # noqa: F401  (the module fixture)
 
 
 def run_script(script: Path, resolve, fusion, bmd) -> None:
@@ -61,7 +62,8 @@ def test_an_editor_ingests_reviews_bins_cuts_and_exports(served, footage, menu_s
     def drive(h: UIHarness) -> None:
         assert ok(h) == f"connected to {server.address}"
         assert "faces: off" in h.find("ServerInfo").Text
-        assert h.find("Tabs").tabs == ["Connect", "Ingest", "Review", "Create bins", "Timelines", "Export"]
+        assert h.find("Tabs").tabs == ["Connect", "Ingest", "Review", "Create bins", "Timelines", "Search", "Compare",
+                                       "Export"]
 
         h.tab("Ingest")
         assert h.find("Pages").CurrentIndex == 1
@@ -166,6 +168,7 @@ def test_a_python_resolve_cannot_use_gets_the_fix(footage, tmp_path, panel_env, 
     running = Interpreter.running()
     assert shown["text"].startswith(f"Binsight: Resolve runs scripts with {running.label}, but the Binsight "
                                     f"environment ({record.python}) is cpython 3.9.18")
+    assert "Its compiled gRPC only loads in a matching Python.\n" in shown["text"], "Resolve's 3.11 is recent enough"
     assert "rebuild the Binsight environment with Resolve's Python" in shown["text"]
     assert [w.ID for w in fusion.ui.windows] == ["BinsightMessage"], "the panel itself never opened"
     assert capsys.readouterr().out.startswith("Binsight: Resolve runs scripts with")
@@ -284,3 +287,164 @@ def test_studio_older_than_18_is_told_why(footage, menu_script, panel_env, capsy
     run_script(menu_script, resolve, fusion, bmd)
     assert shown["text"].startswith("Binsight: the Resolve panels need Resolve Studio 18.0.0 or later")
     assert [w.ID for w in fusion.ui.windows] == ["BinsightMessage"] and resolve.unknown_calls == []
+
+
+def test_search_undo_and_the_review_page_in_the_window(start_server, footage, menu_script, panel_env,  # noqa: F811
+                                                       monkeypatch) -> None:
+    """A server with its review page on: the Connect tab shows where, Open in review page opens
+    it; a search by the selected clip becomes a bin (then undone and redone from Review) and a
+    timeline; words are refused with the reason, since this server has no CLIP pack."""
+    server, client = start_server(**{"faces.enabled": False, "http_address": "127.0.0.1:0"})
+    _, opened = panel_env
+    monkeypatch.setenv("BINSIGHT_ADDRESS", server.address)
+    resolve, fusion, bmd = editor_project(footage)
+    actions.wait_for_job(client, actions.ingest(resolve, client, "pool").job_id)
+    client.recluster()
+    pool = resolve.media_pool
+    pool.SetSelectedClip(pool.GetRootFolder().sub("Day 1").GetClipList()[0])
+    page_url = server.page.url
+    assert page_url.startswith("http://127.0.0.1:") and not page_url.startswith("http://127.0.0.1:8765")
+
+    def drive(h: UIHarness) -> None:
+        info = h.find("ServerInfo").Text.splitlines()
+        assert "text search: off (needs a CLIP pack)" in info and f"review page: {page_url}" in info
+
+        h.tab("Search")
+        assert not h.find("SearchWords").Enabled and not h.find("SearchText").Enabled
+        assert h.find("SearchModel").Text.startswith("text search needs a CLIP pack; the server's scene model is pixels")
+        assert not h.find("SearchBin").Enabled, "nothing to make a bin of before a search"
+        h.click("SearchLike")
+        assert ok(h) == "4 shots found"
+        assert h.find("SearchLog").Text.splitlines()[0] == "like a.mp4: 4 shots (3 of the example clip's own left out)"
+        assert h.find("SearchName").Text == "like a.mp4"
+        h.set_text("SearchName", "Like a")
+        h.click("SearchBin")
+        assert ok(h) == "made the bin Like a of 4 shots (Undo in Review)"
+        assert "Like a" in [r[0] for r in h.rows("ReviewTree")]
+
+        h.tab("Review")
+        h.click("ReviewUndo")
+        assert ok(h).startswith("undid create_bin ")
+        assert "Like a" not in [r[0] for r in h.rows("ReviewTree")]
+        assert "Like a" not in {c.name for c in client.list_clusters().clusters}
+        h.click("ReviewRedo")
+        assert ok(h).startswith("redid create_bin ")
+        assert "Like a" in [r[0] for r in h.rows("ReviewTree")]
+        h.click("ReviewOpen")
+        assert opened.read_text() == f"{page_url}\n"
+
+        h.tab("Search")
+        h.click("SearchTimeline")
+        assert ok(h) == "made the timeline Like a"
+        h.close()
+
+    fusion.ui.driver = drive
+    run_script(menu_script, resolve, fusion, bmd)
+    assert [e.action for e in client.list_feedback()] == ["create_bin"]
+    assert [e.state for e in client.list_feedback()] == ["applied"]
+    timeline = resolve.project.GetTimelineByIndex(1)
+    assert timeline.GetName() == "Like a" and len(timeline.GetItemListInTrack("video", 1)) == 4
+    assert resolve.unknown_calls == [] and resolve.upsells == []
+
+
+def test_compare_two_timelines_then_two_clips_in_the_window(served, cut, menu_script, panel_env, monkeypatch,  # noqa: F811
+                                                            tmp_path) -> None:
+    """The renders are polled from the window's timer; the markers land on B."""
+    server, client = served
+    monkeypatch.setenv("BINSIGHT_ADDRESS", server.address)
+    resolve, fusion, bmd = make_resolve()
+    pool = resolve.media_pool
+    v1, v2 = pool.ImportMedia([str(cut["v1"]), str(cut["v2"])])
+    at, n = cut["at"], cut["inserted"]
+    pool.CreateEmptyTimeline("Cut v1")
+    pool.AppendToTimeline([{"mediaPoolItem": v1, "startFrame": 0, "endFrame": cut["v1_frames"]}])
+    pool.CreateEmptyTimeline("Cut v2")
+    pool.AppendToTimeline([{"mediaPoolItem": v1, "startFrame": 0, "endFrame": at},
+                           {"mediaPoolItem": v2, "startFrame": at, "endFrame": at + n},
+                           {"mediaPoolItem": v1, "startFrame": at, "endFrame": cut["v1_frames"]}])
+    renders = tmp_path / "renders"
+
+    def drive(h: UIHarness) -> None:
+        h.tab("Compare")
+        assert h.find("CompareA").items == ["clip: cut_v1.mp4", "clip: cut_v2.mp4", "timeline: Cut v1",
+                                            "timeline: Cut v2"]
+        h.choose("CompareA", "timeline: Cut v1")
+        h.choose("CompareB", "clip: cut_v2.mp4")
+        h.click("CompareStart")
+        assert h.find("Status").Text == "Error: compare two clips or two timelines"
+        h.choose("CompareB", "timeline: Cut v2")
+        h.set_text("CompareFolder", str(renders))
+        h.click("CompareStart")
+        assert not h.find("CompareStart").Enabled and h.find("CompareLog").Text == "rendering Cut v1 and Cut v2 ..."
+        h.tick_until(lambda: h.find("CompareStart").Enabled)
+        assert ok(h) == "1 difference(s) marked on Cut v2"
+        assert h.find("CompareLog").Text.splitlines()[:2] == [
+            "Cut v1 -> Cut v2: 1 inserted; 5 shots unchanged", "markers on Cut v2: 1 added, 0 removed, 0 already there"]
+
+        h.choose("CompareA", "clip: cut_v1.mp4")
+        h.choose("CompareB", "clip: cut_v2.mp4")
+        h.click("CompareStart")
+        h.tick_until(lambda: h.find("CompareStart").Enabled)
+        assert ok(h) == "1 difference(s) marked on cut_v2.mp4"
+        h.close()
+
+    fusion.ui.driver = drive
+    run_script(menu_script, resolve, fusion, bmd)
+    timeline = resolve.project.GetTimelineByIndex(2)
+    ((frame, marker),) = timeline.GetMarkers().items()
+    assert abs(frame - at) <= 1 and marker["color"] == "Green"
+    ((frame, marker),) = v2.GetMarkers().items()
+    assert abs(frame - at) <= 1 and marker["name"] == "Inserted"
+    assert resolve.project.GetRenderJobList() == [] and sorted(p.name for p in renders.iterdir()) == [
+        "binsight-compare-Cut v1.mp4", "binsight-compare-Cut v2.mp4"]
+    assert resolve.unknown_calls == [] and resolve.upsells == []
+
+
+def test_people_bins_in_the_review_tree(start_server, menu_script, panel_env, monkeypatch, tmp_path) -> None:
+    """Faces on, a clip of two people's photos: their people bins show in Review (and as bins to
+    cut or export); a person is renamed from there; "not this one" on a people bin's shot is
+    refused with where to correct faces instead."""
+    import face_footage as ff
+
+    if not ff.FACES.is_dir():
+        pytest.skip(f"{ff.FACES} is absent: the shared face photos are needed")
+    singles = [s for s in ff.photos() if len(s.people) == 1]
+    two = sorted({s.people[0] for s in singles})[:2]
+    clip = ff.people_clip(tmp_path, 90, shots=[s for s in singles if s.people[0] in two])
+    server, client = start_server()
+    monkeypatch.setenv("BINSIGHT_ADDRESS", server.address)
+    resolve, fusion, bmd = make_resolve()
+    resolve.media_pool.ImportMedia([str(clip.path)])
+    actions.wait_for_job(client, actions.ingest(resolve, client, "pool").job_id)
+    client.recluster()
+    people = client.list_clusters().people
+    assert len(people) == 2, [(p.name, p.shot_count) for p in people]
+    first = people[0]
+
+    def drive(h: UIHarness) -> None:
+        h.tab("Review")
+        rows = h.rows("ReviewTree")
+        labels = [r[0] for r in rows]
+        noise = labels.index("Noise") if "Noise" in labels else len(labels)
+        for person in people:  # after the scene bins, before the noise bucket, each with its shots
+            at = labels.index(person.name or person.cluster_id)
+            assert rows[at][1] == str(person.shot_count) and at < noise
+            assert labels[at + 1:at + 1 + person.shot_count] == \
+                [f"{Path(s.media_path).name} #{s.index + 1}" for s in person.shots]
+        label = first.name or first.cluster_id
+        h.select("ReviewTree", lambda item: item.Text[0] == label and item.Parent() is None)
+        h.set_text("ReviewName", "Ana")
+        h.click("ReviewRename")
+        assert ok(h) == f"renamed {label} to Ana"
+        h.select("ReviewTree", lambda item: item.Parent() is not None and item.Parent().Text[0] == "Ana")
+        h.click("ReviewReject")
+        assert h.find("Status").Text.startswith("Error: a people bin holds whoever the faces say")
+        h.tab("Timelines")
+        assert "Ana (person)" in [r[0] for r in h.rows("TimelineBins")]
+        h.close()
+
+    fusion.ui.driver = drive
+    run_script(menu_script, resolve, fusion, bmd)
+    (event,) = client.list_feedback()
+    assert (event.action, event.subject_id) == ("rename_character", first.cluster_id)
+    assert first.cluster_id in {p.cluster_id for p in client.list_clusters().people if p.name == "Ana"}

@@ -358,6 +358,8 @@ class Status:
     character_count: int = 0
     notes: List[str] = field(default_factory=list)
     active_adapter: str = ""
+    review_url: str = ""      # the review page's address ("" when the server runs none)
+    text_search: bool = False  # the scene model reads text (a CLIP pack): search_text works
 
 
 @dataclass

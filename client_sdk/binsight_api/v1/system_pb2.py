@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as binsight_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/system.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\"\x9b\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x0f\n\x07license\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x06 \x01(\x08\x12\x11\n\tinstalled\x18\x07 \x01(\x08\x12\x0c\n\x04path\x18\x08 \x01(\t\x12\x0c\n\x04note\x18\t \x01(\t\"\xd6\x02\n\x06Status\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x16\n\x0eschema_version\x18\x02 \x01(\x05\x12\x10\n\x08\x64\x61ta_dir\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12+\n\x0bscene_model\x18\x05 \x01(\x0b\x32\x16.binsight.v1.ModelInfo\x12*\n\nface_model\x18\x06 \x01(\x0b\x32\x16.binsight.v1.ModelInfo\x12\x13\n\x0bmedia_count\x18\x07 \x01(\x05\x12\x12\n\nshot_count\x18\x08 \x01(\x05\x12\x15\n\rcluster_count\x18\t \x01(\x05\x12\x13\n\x0bnoise_count\x18\n \x01(\x05\x12\x12\n\nface_count\x18\x0b \x01(\x05\x12\x17\n\x0f\x63haracter_count\x18\x0c \x01(\x05\x12\r\n\x05notes\x18\r \x03(\t\x12\x16\n\x0e\x61\x63tive_adapter\x18\x0e \x01(\t\"<\n\x12ListModelsResponse\x12&\n\x06models\x18\x01 \x03(\x0b\x32\x16.binsight.v1.ModelInfo2\x88\x01\n\rSystemService\x12\x34\n\tGetStatus\x12\x12.binsight.v1.Empty\x1a\x13.binsight.v1.Status\x12\x41\n\nListModels\x12\x12.binsight.v1.Empty\x1a\x1f.binsight.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/system.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\"\x9b\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x0f\n\x07license\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x06 \x01(\x08\x12\x11\n\tinstalled\x18\x07 \x01(\x08\x12\x0c\n\x04path\x18\x08 \x01(\t\x12\x0c\n\x04note\x18\t \x01(\t\"\xff\x02\n\x06Status\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x16\n\x0eschema_version\x18\x02 \x01(\x05\x12\x10\n\x08\x64\x61ta_dir\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\x12+\n\x0bscene_model\x18\x05 \x01(\x0b\x32\x16.binsight.v1.ModelInfo\x12*\n\nface_model\x18\x06 \x01(\x0b\x32\x16.binsight.v1.ModelInfo\x12\x13\n\x0bmedia_count\x18\x07 \x01(\x05\x12\x12\n\nshot_count\x18\x08 \x01(\x05\x12\x15\n\rcluster_count\x18\t \x01(\x05\x12\x13\n\x0bnoise_count\x18\n \x01(\x05\x12\x12\n\nface_count\x18\x0b \x01(\x05\x12\x17\n\x0f\x63haracter_count\x18\x0c \x01(\x05\x12\r\n\x05notes\x18\r \x03(\t\x12\x16\n\x0e\x61\x63tive_adapter\x18\x0e \x01(\t\x12\x12\n\nreview_url\x18\x0f \x01(\t\x12\x13\n\x0btext_search\x18\x10 \x01(\x08\"<\n\x12ListModelsResponse\x12&\n\x06models\x18\x01 \x03(\x0b\x32\x16.binsight.v1.ModelInfo2\x88\x01\n\rSystemService\x12\x34\n\tGetStatus\x12\x12.binsight.v1.Empty\x1a\x13.binsight.v1.Status\x12\x41\n\nListModels\x12\x12.binsight.v1.Empty\x1a\x1f.binsight.v1.ListModelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELINFO']._serialized_start=68
   _globals['_MODELINFO']._serialized_end=223
   _globals['_STATUS']._serialized_start=226
-  _globals['_STATUS']._serialized_end=568
-  _globals['_LISTMODELSRESPONSE']._serialized_start=570
-  _globals['_LISTMODELSRESPONSE']._serialized_end=630
-  _globals['_SYSTEMSERVICE']._serialized_start=633
-  _globals['_SYSTEMSERVICE']._serialized_end=769
+  _globals['_STATUS']._serialized_end=609
+  _globals['_LISTMODELSRESPONSE']._serialized_start=611
+  _globals['_LISTMODELSRESPONSE']._serialized_end=671
+  _globals['_SYSTEMSERVICE']._serialized_start=674
+  _globals['_SYSTEMSERVICE']._serialized_end=810
 # @@protoc_insertion_point(module_scope)

@@ -30,7 +30,7 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., model_id: _Optional[str] = ..., provider: _Optional[str] = ..., license: _Optional[str] = ..., active: _Optional[bool] = ..., installed: _Optional[bool] = ..., path: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class Status(_message.Message):
-    __slots__ = ("version", "schema_version", "data_dir", "address", "scene_model", "face_model", "media_count", "shot_count", "cluster_count", "noise_count", "face_count", "character_count", "notes", "active_adapter")
+    __slots__ = ("version", "schema_version", "data_dir", "address", "scene_model", "face_model", "media_count", "shot_count", "cluster_count", "noise_count", "face_count", "character_count", "notes", "active_adapter", "review_url", "text_search")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     DATA_DIR_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,8 @@ class Status(_message.Message):
     CHARACTER_COUNT_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_ADAPTER_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_URL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SEARCH_FIELD_NUMBER: _ClassVar[int]
     version: str
     schema_version: int
     data_dir: str
@@ -59,7 +61,9 @@ class Status(_message.Message):
     character_count: int
     notes: _containers.RepeatedScalarFieldContainer[str]
     active_adapter: str
-    def __init__(self, version: _Optional[str] = ..., schema_version: _Optional[int] = ..., data_dir: _Optional[str] = ..., address: _Optional[str] = ..., scene_model: _Optional[_Union[ModelInfo, _Mapping]] = ..., face_model: _Optional[_Union[ModelInfo, _Mapping]] = ..., media_count: _Optional[int] = ..., shot_count: _Optional[int] = ..., cluster_count: _Optional[int] = ..., noise_count: _Optional[int] = ..., face_count: _Optional[int] = ..., character_count: _Optional[int] = ..., notes: _Optional[_Iterable[str]] = ..., active_adapter: _Optional[str] = ...) -> None: ...
+    review_url: str
+    text_search: bool
+    def __init__(self, version: _Optional[str] = ..., schema_version: _Optional[int] = ..., data_dir: _Optional[str] = ..., address: _Optional[str] = ..., scene_model: _Optional[_Union[ModelInfo, _Mapping]] = ..., face_model: _Optional[_Union[ModelInfo, _Mapping]] = ..., media_count: _Optional[int] = ..., shot_count: _Optional[int] = ..., cluster_count: _Optional[int] = ..., noise_count: _Optional[int] = ..., face_count: _Optional[int] = ..., character_count: _Optional[int] = ..., notes: _Optional[_Iterable[str]] = ..., active_adapter: _Optional[str] = ..., review_url: _Optional[str] = ..., text_search: _Optional[bool] = ...) -> None: ...
 
 class ListModelsResponse(_message.Message):
     __slots__ = ("models",)

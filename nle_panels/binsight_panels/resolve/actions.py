@@ -83,8 +83,10 @@ class BinInfo:
     locked: bool = False
 
 
-def bins_of(tree: Any, include_noise: bool = True) -> List[BinInfo]:
-    """Scene bins each followed by its character sub-bins, then the noise bucket."""
+def bins_of(tree: Any, include_noise: bool = True, people: bool = False) -> List[BinInfo]:
+    """Scene bins each followed by its character sub-bins, then (with ``people``) the
+    project-wide people bins, then the noise bucket. People bins repeat shots the scene bins
+    hold, so only the pages that pick bins one by one (timelines, export) ask for them."""
     out: List[BinInfo] = []
     for scene in tree.clusters:
         out.append(BinInfo(scene.cluster_id, scene.name or scene.cluster_id, "scene", "", tuple(scene.shots),
@@ -92,6 +94,9 @@ def bins_of(tree: Any, include_noise: bool = True) -> List[BinInfo]:
         for child in scene.children:
             out.append(BinInfo(child.cluster_id, child.name or child.cluster_id, "character", scene.cluster_id,
                                tuple(child.shots)))
+    if people:
+        out += [BinInfo(p.cluster_id, p.name or p.cluster_id, "person", "", tuple(p.shots))
+                for p in getattr(tree, "people", ())]
     if include_noise and tree.noise is not None and tree.noise.shots:
         out.append(BinInfo(tree.noise.cluster_id, tree.noise.name or "Noise", "noise", "", tuple(tree.noise.shots)))
     return out
@@ -300,12 +305,16 @@ def _unique(names: Iterable[str], taken: Iterable[str] = ()) -> List[str]:
     return out
 
 
-def _start(resolve: Any, client: Any, state_dir: Optional[Path]) -> Tuple[Any, _Run, List[BinInfo]]:
+def _open(resolve: Any, state_dir: Optional[Path]) -> Tuple[Any, _Run]:
     project = current_project(resolve)
     pool = project.GetMediaPool()
     state = PanelState.load(_state_dir(state_dir), str(project.GetUniqueId() or project.GetName()))
-    bins = bins_of(client.list_clusters(include_shots=True))
-    return project, _Run(pool, PoolIndex(pool), state), bins
+    return project, _Run(pool, PoolIndex(pool), state)
+
+
+def _start(resolve: Any, client: Any, state_dir: Optional[Path]) -> Tuple[Any, _Run, List[BinInfo]]:
+    project, run = _open(resolve, state_dir)
+    return project, run, bins_of(client.list_clusters(include_shots=True))
 
 
 def create_bins(resolve: Any, client: Any, mode: str = "move", state_dir: Optional[Path] = None) -> BinsReport:
@@ -562,11 +571,30 @@ def make_timelines(resolve: Any, client: Any, bin_ids: Sequence[str],
     touched. Each timeline is read back and any difference reported."""
     if not bin_ids:
         raise PanelError("choose at least one bin to make a timeline of")
-    project, run, bins = _start(resolve, client, state_dir)
-    chosen = {b.bin_id: b for b in bins}
+    project, run = _open(resolve, state_dir)
+    chosen = {b.bin_id: b for b in bins_of(client.list_clusters(include_shots=True), people=True)}
     unknown = [b for b in bin_ids if b not in chosen]
     if unknown:
         raise PanelError(f"no bin {', '.join(unknown)} in the Binsight project (refresh the bins)")
+    return _timelines(resolve, project, run, [chosen[b] for b in bin_ids], state_dir)
+
+
+def timeline_of_shots(resolve: Any, name: str, shots: Sequence[Any],
+                      state_dir: Optional[Path] = None) -> TimelineReport:
+    """One new timeline of these shots' ranges, in this order (a search's results), made like a
+    bin's timeline: in ``Binsight/Timelines``, read back and checked."""
+    if not shots:
+        raise PanelError("there are no shots to make a timeline of")
+    if not name.strip():
+        raise PanelError("name the timeline first")
+    project, run = _open(resolve, state_dir)
+    (report,) = _timelines(resolve, project, run, [BinInfo("", name.strip(), "search", "", tuple(shots))],
+                           state_dir)
+    return report
+
+
+def _timelines(resolve: Any, project: Any, run: _Run, chosen: Sequence[BinInfo],
+               state_dir: Optional[Path]) -> List[TimelineReport]:
     edition = detect(resolve)
     by_path = run.index.footage_by_path()
     timeline_rate = parse_rate(str(project.GetSetting("timelineFrameRate") or ""))
@@ -577,8 +605,8 @@ def make_timelines(resolve: Any, client: Any, bin_ids: Sequence[str],
     run.pool.SetCurrentFolder(folder.folder)  # new timelines land in the current folder
     reports = []
     try:
-        for bin_id in bin_ids:
-            reports.append(_timeline(project, run.pool, chosen[bin_id], by_path, taken, timeline_rate,
+        for b in chosen:
+            reports.append(_timeline(project, run.pool, b, by_path, taken, timeline_rate,
                                      edition.at_least(EXCLUSIVE_END_SINCE)))
     finally:
         if previous is not None:
@@ -670,13 +698,303 @@ def export(client: Any, fmt: str, bin_ids: Sequence[str], folder: str, include_n
 
 
 # ------------------------------------------------------------------------------------------------
+# search
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchResults:
+    """What a search found: shots, best first, each with its score."""
+
+    query: str                          # "like a.mp4" or "text: a kitchen"
+    hits: Tuple[Tuple[Any, float], ...]  # (Shot, score)
+    excluded: int = 0                   # the example clip's own shots, left out
+
+    @property
+    def shots(self) -> List[Any]:
+        return [shot for shot, _ in self.hits]
+
+    def lines(self) -> List[str]:
+        out = [f"{self.query}: {len(self.hits)} shots" + (f" ({self.excluded} of the example clip's own left out)"
+                                                          if self.excluded else "")]
+        out += [f"{score:.3f}  {shot_name(shot)}  {shot.source_in}-{shot.source_out}" for shot, score in self.hits]
+        return out
+
+
+def text_search_state(client: Any) -> Tuple[bool, str]:
+    """Whether the server can search by words, and what to show either way (the model's name)."""
+    status = client.status(timeout=5)
+    model = status.scene_model.name if status.scene_model is not None else "unknown"
+    if status.text_search:
+        return True, f"text search with {model}"
+    return False, (f"text search needs a CLIP pack; the server's scene model is {model} "
+                   f"(install one with `binsight models pull clip-vit-b-32`, then restart the server)")
+
+
+def selected_clip(resolve: Any) -> PoolClip:
+    """The one footage clip selected in the Media Pool (``GetSelectedClips``, Resolve 19.0.2+)."""
+    pool = current_project(resolve).GetMediaPool()
+    edition = detect(resolve)
+    if not edition.at_least(SELECTION_SINCE) or not has_call(pool, "GetSelectedClips"):
+        raise PanelError(f"reading the Media Pool selection needs Resolve 19.0.2 or later "
+                         f"(MediaPool.GetSelectedClips); this is {edition.label}")
+    clips = [c for c in (read_clip(i, "") for i in _values(pool.GetSelectedClips())) if c.footage]
+    if len(clips) != 1:
+        raise PanelError(f"select exactly one footage clip in the Media Pool ({len(clips)} selected)")
+    return clips[0]
+
+
+def _media_of(client: Any, clip: PoolClip) -> Any:
+    for media in client.list_media():
+        if norm_path(media.path) == clip.key:
+            return media
+    raise PanelError(f"{clip.name} is not ingested yet: ingest it first (Ingest tab)")
+
+
+def search_like_clip(resolve: Any, client: Any, limit: int = 20) -> SearchResults:
+    """Shots like the selected clip: each of its shots is an example (``SearchSimilar``); a shot
+    found by several keeps its best score; the clip's own shots are left out."""
+    clip = selected_clip(resolve)
+    own = [s.shot_id for s in client.list_shots(media_id=_media_of(client, clip).media_id)]
+    if not own:
+        raise PanelError(f"{clip.name} has no shots on the server")
+    best: Dict[str, Tuple[Any, float]] = {}
+    for shot_id in own:
+        for hit in client.search_similar(shot_id, limit=limit + len(own)):
+            if hit.shot.shot_id in own:
+                continue
+            seen = best.get(hit.shot.shot_id)
+            if seen is None or hit.score > seen[1]:
+                best[hit.shot.shot_id] = (hit.shot, float(hit.score))
+    ranked = sorted(best.values(), key=lambda h: (-h[1], h[0].media_path, h[0].start_frame))[:limit]
+    return SearchResults(f"like {clip.name}", tuple(ranked), excluded=len(own))
+
+
+def search_words(client: Any, query: str, limit: int = 20) -> SearchResults:
+    """Shots matching words (``SearchText``); refused with the reason when no CLIP pack runs."""
+    if not query.strip():
+        raise PanelError("type what to look for first")
+    available, reason = text_search_state(client)
+    if not available:
+        raise PanelError(reason)
+    hits = client.search_text(query.strip(), limit=limit)
+    return SearchResults(f"text: {query.strip()}", tuple((h.shot, float(h.score)) for h in hits))
+
+
+def results_to_bin(client: Any, results: SearchResults, name: str) -> str:
+    """The results as a new scene bin on the server (``CreateBin``, undoable); its id."""
+    if not results.hits:
+        raise PanelError("the search found nothing to make a bin of")
+    made = client.create_bin([s.shot_id for s in results.shots], name=name.strip())
+    return made.event.to_id or (made.affected_cluster_ids[0] if made.affected_cluster_ids else "")
+
+
+# ------------------------------------------------------------------------------------------------
+# compare
+# ------------------------------------------------------------------------------------------------
+COMPARE_TAG = "binsight-compare:"
+"""Prefix of the ``customData`` of every difference marker (the server's markers carry it), so a
+re-run replaces its own markers and never the editor's."""
+RENDER_DONE = ("Complete", "Failed", "Cancelled")
+"""``GetRenderJobStatus(job)["JobStatus"]`` values that end a job (the README documents the dict,
+not its values; these are the ones scripts in the wild test)."""
+
+
+@dataclass
+class Version:
+    """One side of a comparison: a Media Pool clip (its file) or a timeline (rendered first)."""
+
+    kind: str          # "clip" | "timeline"
+    name: str
+    target: Any = field(repr=False)   # the MediaPoolItem or Timeline the markers go on
+    path: str = ""     # the file the server compares ("" until a timeline's render is done)
+    job_id: str = ""   # the render job of a timeline
+
+
+def versions_in(resolve: Any) -> List[Version]:
+    """What can be compared in this project: every footage clip, then every timeline."""
+    project = current_project(resolve)
+    out = [Version("clip", c.name, c.item, c.path) for c in PoolIndex(project.GetMediaPool()).clips if c.footage]
+    for i in range(1, int(project.GetTimelineCount() or 0) + 1):
+        timeline = project.GetTimelineByIndex(i)
+        out.append(Version("timeline", str(timeline.GetName()), timeline))
+    return out
+
+
+@dataclass
+class PendingCompare:
+    """A comparison waiting for its timelines' renders; poll :meth:`ready` from a timer."""
+
+    a: Version
+    b: Version
+    previous_timeline: Any = field(default=None, repr=False)
+
+    def ready(self, resolve: Any) -> bool:
+        project = current_project(resolve)
+        waiting = False
+        for side in (self.a, self.b):  # ask about every job on every poll
+            if side.path or not side.job_id:
+                continue
+            status = project.GetRenderJobStatus(side.job_id) or {}
+            state = str(status.get("JobStatus", ""))
+            if state not in RENDER_DONE:
+                waiting = True
+                continue
+            job = next((j for j in _values(project.GetRenderJobList()) if j.get("JobId") == side.job_id), {})
+            project.DeleteRenderJob(side.job_id)  # leave the render queue as the editor had it
+            side.job_id = ""
+            if state != "Complete":
+                self._abandon(project)
+                raise PanelError(f"Resolve's render of the timeline {side.name} ended {state.lower()}: "
+                                 f"{status.get('Error') or 'see the Deliver page'}")
+            side.path = os.path.join(str(job.get("TargetDir", "")), str(job.get("OutputFilename", "")))
+        if waiting:
+            return False
+        if self.previous_timeline is not None:
+            project.SetCurrentTimeline(self.previous_timeline)
+            self.previous_timeline = None
+        return True
+
+
+    def _abandon(self, project: Any) -> None:
+        """A render failed: drop the other job too and give the editor back their timeline."""
+        for side in (self.a, self.b):
+            if side.job_id:
+                project.DeleteRenderJob(side.job_id)
+                side.job_id = ""
+        if self.previous_timeline is not None:
+            project.SetCurrentTimeline(self.previous_timeline)
+            self.previous_timeline = None
+
+
+def start_compare(resolve: Any, a: Version, b: Version, render_dir: str = "") -> PendingCompare:
+    """Queue a render of each timeline side (the whole timeline, video only, to ``render_dir``)
+    and start it; clip sides are their files already. The server compares pictures, so a
+    timeline is compared as it plays: its render, with cuts, grades and titles."""
+    if a.target is b.target:
+        raise PanelError("choose two different versions to compare")
+    project = current_project(resolve)
+    pending = PendingCompare(a, b)
+    jobs = []
+    for side in (a, b):
+        if side.kind != "timeline":
+            if not side.path:
+                raise PanelError(f"{side.name} has no file to compare")
+            continue
+        if not str(render_dir).strip():
+            raise PanelError("choose a folder for the timeline renders (the server must be able to read it)")
+        Path(render_dir).expanduser().mkdir(parents=True, exist_ok=True)
+        if pending.previous_timeline is None:
+            pending.previous_timeline = project.GetCurrentTimeline()
+        if not project.SetCurrentTimeline(side.target):
+            raise PanelError(f"Resolve refused to open the timeline {side.name}")
+        _choose_h264(project)
+        settings = {"SelectAllFrames": True, "TargetDir": str(Path(render_dir).expanduser()),
+                    "CustomName": f"binsight-compare-{side.name}", "ExportVideo": True, "ExportAudio": False}
+        if not project.SetRenderSettings(settings):
+            raise PanelError(f"Resolve refused the render settings for {side.name}")
+        side.job_id = str(project.AddRenderJob() or "")
+        if not side.job_id:
+            raise PanelError(f"Resolve did not queue a render of {side.name} (is the Deliver page free?)")
+        jobs.append(side.job_id)
+    if jobs and not project.StartRendering(jobs):
+        for job in jobs:
+            project.DeleteRenderJob(job)
+        raise PanelError("Resolve did not start rendering the timelines")
+    return pending
+
+
+def _choose_h264(project: Any) -> None:
+    """Render MP4/H.264 when this Resolve offers it (codec names differ by platform, so the name
+    comes from ``GetRenderCodecs``); otherwise the project's current render format is kept."""
+    codecs = project.GetRenderCodecs("mp4") or {}
+    name = next((str(v) for v in (codecs.values() if isinstance(codecs, dict) else ()) if "264" in str(v)), "")
+    if name:
+        project.SetCurrentRenderFormatAndCodec("mp4", name)
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    a: str
+    b: str
+    counts: Tuple[Tuple[str, int], ...]    # (kind, how many), in the server's order of kinds
+    unchanged: int
+    markers_added: int = 0
+    markers_removed: int = 0
+    markers_kept: int = 0
+    conflicts: Tuple[str, ...] = ()       # differences whose frame holds one of the editor's markers
+    warnings: Tuple[str, ...] = ()
+
+    def lines(self) -> List[str]:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in self.counts) or "no differences"
+        out = [f"{self.a} -> {self.b}: {kinds}; {self.unchanged} shots unchanged",
+               f"markers on {self.b}: {self.markers_added} added, {self.markers_removed} removed, "
+               f"{self.markers_kept} already there"]
+        out += [f"not marked: {c}" for c in self.conflicts]
+        out += [f"warning: {w}" for w in self.warnings]
+        return out
+
+
+def finish_compare(client: Any, pending: PendingCompare, timeout: float = 600.0) -> CompareReport:
+    """Ask the server what changed from A to B and bring B's difference markers in line: one per
+    difference, coloured by kind, at B's frame (from B's first frame, as ``AddMarker`` counts on
+    a clip and on a timeline). Ours are found by customData; the editor's are never touched."""
+    a, b = pending.a, pending.b
+    if not (a.path and b.path):
+        raise PanelError("the timeline renders are not finished yet")
+    result = client.compare(a.path, b.path, timeout=timeout)
+    target = b.target
+    ours = {str(m.get("customData", "")): (float(frame), m) for frame, m in (target.GetMarkers() or {}).items()
+            if str(m.get("customData", "")).startswith(COMPARE_TAG)}
+    added = removed = 0
+    conflicts: List[str] = []
+    kept = set()
+    for marker in result.markers:
+        have = ours.get(marker.custom_data)
+        if have is None:
+            continue
+        frame, old = have
+        if frame == float(marker.frame) and (old.get("color"), old.get("name"), old.get("note"),
+                                             float(old.get("duration", 0))) == \
+                (marker.colour, marker.name, marker.note, float(marker.duration)):
+            kept.add(marker.custom_data)
+    for custom in sorted(set(ours) - kept):  # stale, or changed since: replaced below
+        if target.DeleteMarkerByCustomData(custom):
+            removed += 1
+    for marker in result.markers:
+        if marker.custom_data in kept:
+            continue
+        if target.AddMarker(marker.frame, marker.colour, marker.name, marker.note, marker.duration,
+                            marker.custom_data):
+            added += 1
+        else:
+            conflicts.append(f"{marker.name} at frame {marker.frame}: another marker sits there")
+    order: Dict[str, int] = {}
+    for diff in result.differences:
+        order[diff.kind] = order.get(diff.kind, 0) + 1
+    return CompareReport(a.name, b.name, tuple(order.items()), result.unchanged, added, removed, len(kept),
+                         tuple(conflicts), tuple(result.warnings))
+
+
+def mark_differences(resolve: Any, client: Any, a: Version, b: Version, render_dir: str = "",
+                     poll_s: float = 0.5, timeout_s: float = 3600.0) -> CompareReport:
+    """Compare two clips or two timelines and mark B's differences (for scripts: blocks on the
+    renders; the window polls :meth:`PendingCompare.ready` from its timer instead)."""
+    pending = start_compare(resolve, a, b, render_dir)
+    deadline = time.monotonic() + timeout_s
+    while not pending.ready(resolve):
+        if time.monotonic() > deadline:
+            raise PanelError(f"the timeline renders did not finish within {timeout_s:.0f} s")
+        time.sleep(poll_s)
+    return finish_compare(client, pending)
+
+
+# ------------------------------------------------------------------------------------------------
 # review
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReviewRow:
     """One line of the review tree: a bin, or a shot inside it."""
 
-    kind: str            # "scene" | "character" | "noise" | "shot"
+    kind: str            # "scene" | "character" | "person" | "noise" | "shot"
     row_id: str          # bin id, or shot id
     label: str
     count: int           # shots in a bin; 0 for a shot
@@ -692,8 +1010,9 @@ class ReviewRow:
 
 
 def review_rows(tree: Any) -> List[ReviewRow]:
-    """The bin tree as rows: scene bins, their character sub-bins, their shots; then the noise
-    bucket whose shots carry their top-3 suggestions."""
+    """The bin tree as rows: scene bins, their character sub-bins, their shots; then the people
+    bins (each recurring person's shots, project-wide); then the noise bucket whose shots carry
+    their top-3 suggestions."""
     names = {c.cluster_id: c.name or c.cluster_id for c in tree.clusters}
     rows: List[ReviewRow] = []
 
@@ -712,6 +1031,9 @@ def review_rows(tree: Any) -> List[ReviewRow]:
             rows.append(ReviewRow("character", child.cluster_id, child.name, child.shot_count, "",
                                   bin_id=scene.cluster_id, depth=1))
             shot_rows(child, 2)
+    for person in getattr(tree, "people", ()):
+        rows.append(ReviewRow("person", person.cluster_id, person.name or person.cluster_id, person.shot_count, ""))
+        shot_rows(person, 1)
     if tree.noise is not None:
         rows.append(ReviewRow("noise", tree.noise.cluster_id, tree.noise.name or "Noise", tree.noise.shot_count, ""))
         shot_rows(tree.noise, 1)

@@ -25,12 +25,16 @@ class ServerStatus:
     running_jobs: int = 0
     notes: Tuple[str, ...] = ()
     error: str = ""
+    review_url: str = ""           # the server's review page ("" when it runs none)
+    text_search: bool = False      # a CLIP pack is the scene model
 
     def lines(self) -> List[str]:
         if not self.reachable:
             return [f"No Binsight server answers at {self.address}.", self.error] if self.error else \
                 [f"No Binsight server answers at {self.address}."]
         out = [f"Binsight {self.version} at {self.address}", f"scenes: {self.scene_model}", f"faces: {self.faces}",
+               f"text search: {'on' if self.text_search else 'off (needs a CLIP pack)'}",
+               f"review page: {self.review_url or 'off on this server'}",
                self.counts, f"ingest jobs running: {self.running_jobs}"]
         return out + [f"note: {n}" for n in self.notes]
 
@@ -66,7 +70,8 @@ def server_status(client: Any) -> ServerStatus:
         faces=f"on, {face.name}" if faces_on else "off",
         counts=(f"{status.media_count} files, {status.shot_count} shots, {status.cluster_count} bins, "
                 f"{status.noise_count} in noise, {status.character_count} people"),
-        running_jobs=sum(1 for j in jobs if not j.done), notes=tuple(status.notes))
+        running_jobs=sum(1 for j in jobs if not j.done), notes=tuple(status.notes),
+        review_url=status.review_url, text_search=status.text_search)
 
 
 def serve_command(binsight: Sequence[str], address: str) -> List[str]:

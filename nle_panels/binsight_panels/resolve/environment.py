@@ -22,6 +22,11 @@ PROBE = ("import json, platform, struct, sys; print(json.dumps({'version': list(
          "'bits': struct.calcsize('P') * 8, 'executable': sys.executable, 'prefix': sys.base_prefix}))")
 """Run with ``python -c`` to learn an interpreter's facts (doctor does this to Resolve's Python)."""
 
+MIN_ENV_PYTHON = (3, 10)
+"""The oldest Python the Binsight environment installs into (``requires-python`` in
+pyproject.toml). Resolve must load the environment's own minor version, so this is also the
+oldest Python Resolve may load for the panels."""
+
 _MACHINES = {"amd64": "x86_64", "x64": "x86_64", "x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -90,6 +95,11 @@ def compatible(env: Interpreter, other: Interpreter) -> bool:
             and env.machine == other.machine and env.bits == other.bits)
 
 
+def too_old(interpreter: Interpreter) -> str:
+    """"3.10" when ``interpreter`` is older than the minimum, else ""."""
+    return ".".join(map(str, MIN_ENV_PYTHON)) if tuple(interpreter.version[:2]) < MIN_ENV_PYTHON else ""
+
+
 def mismatch_message(env: EnvRecord, resolve_python: Interpreter, platform_name: str = sys.platform) -> str:
     """Why the panel cannot load its environment in this interpreter, and the fixes."""
     want = env.interpreter
@@ -105,7 +115,8 @@ def mismatch_message(env: EnvRecord, resolve_python: Interpreter, platform_name:
                  f"({resolve_python.executable or 'python3'} -m venv <env>, pip install binsight into it) "
                  f"and run `binsight resolve install` from it")
     lines = [f"Binsight: Resolve runs scripts with {resolve_python.label}, but the Binsight environment "
-             f"({env.python}) is {want.label}. Its compiled gRPC only loads in a matching Python.",
+             f"({env.python}) is {want.label}. Its compiled gRPC only loads in a matching Python"
+             + (f", and Binsight needs Python {too_old(resolve_python)} or later." if too_old(resolve_python) else "."),
              "Fix it " + ("one of these ways" if len(fixes) > 1 else "this way") + ", then restart Resolve:"]
     lines += [f"  - {fix}" for fix in fixes]
     lines.append("`binsight resolve doctor` checks the whole set-up.")

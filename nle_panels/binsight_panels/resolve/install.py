@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from .environment import PROBE, EnvRecord, Interpreter, compatible, mismatch_message
+from .environment import PROBE, EnvRecord, Interpreter, compatible, mismatch_message, too_old
 
 SCRIPT_NAME = "Binsight.py"
 CATEGORY = "Utility"
@@ -244,7 +244,8 @@ def _python_check(layout: Layout, record: EnvRecord) -> Check:
         return Check("Resolve's Python", True, f"{python} ({how}) is {found.label}, like the environment")
     platform_name = {"macos": "darwin", "windows": "win32", "linux": "linux"}[layout.platform]
     message = mismatch_message(record, found, platform_name)
-    return Check("Resolve's Python", False, f"{python} ({how}) is {found.label}; the environment is "
+    minimum = f" (Binsight needs Python {too_old(found)} or later)" if too_old(found) else ""
+    return Check("Resolve's Python", False, f"{python} ({how}) is {found.label}{minimum}; the environment is "
                  f"{record.interpreter.label}",
                  "\n".join(line.strip()[2:] for line in message.splitlines() if line.startswith("  - ")))
 

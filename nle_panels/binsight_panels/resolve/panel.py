@@ -6,8 +6,8 @@ handler asks the server for the job's state (``Timer`` is undocumented by Blackm
 handler is registered on both the dispatcher and the window and tolerates double delivery).
 Resolve calls happen only in handlers, never on another thread.
 
-Tabs are ``Page`` subclasses listed in ``PAGES``; Search, Compare, Undo and People pages slot in
-by adding a class there.
+Tabs are ``Page`` subclasses listed in ``PAGES``. Compare renders timelines through Resolve's
+render queue and polls the jobs from the same timer.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _fill_bins(tree: Any, bins: Sequence[actions.BinInfo]) -> None:
     tree.Clear()
     for n, b in enumerate(bins):
         row = tree.NewItem()
-        row.Text[0] = ("    " if b.kind == "character" else "") + b.name
+        row.Text[0] = ("    " if b.kind == "character" else "") + b.name + (" (person)" if b.kind == "person" else "")
         row.Text[1] = str(len(b.shots))
         row.Text[2] = str(n)
         tree.AddTopLevelItem(row)
@@ -126,6 +126,7 @@ class ConnectPage(Page):
 
     def show_status(self) -> None:
         status = server_status(self.panel.need_client())
+        self.panel.status = status
         self.log("ServerInfo", status.lines())
         self.panel.say(f"connected to {status.address}" if status.reachable else f"lost {status.address}")
 
@@ -260,6 +261,8 @@ class ReviewPage(Page):
                 button("ReviewLock", "Lock / unlock"),
             ]),
             ui.HGroup({"Weight": 0}, [
+                button("ReviewUndo", "Undo"),
+                button("ReviewRedo", "Redo"),
                 button("ReviewRefresh", "Refresh"),
                 button("ReviewRecluster", "Recluster"),
                 button("ReviewOpen", "Open in review page"),
@@ -279,7 +282,9 @@ class ReviewPage(Page):
         on("ReviewLock", "Clicked", lambda ev: self.lock())
         on("ReviewRefresh", "Clicked", lambda ev: self.panel.refresh_bins())
         on("ReviewRecluster", "Clicked", lambda ev: self.recluster())
-        on("ReviewOpen", "Clicked", lambda ev: self.panel.open_url(self.panel.settings.review_url))
+        on("ReviewUndo", "Clicked", lambda ev: self.undo())
+        on("ReviewRedo", "Clicked", lambda ev: self.redo())
+        on("ReviewOpen", "Clicked", lambda ev: self.panel.open_url(self.panel.review_url()))
 
     def bins_changed(self, tree: Any) -> None:
         self.rows = actions.review_rows(tree)
@@ -326,10 +331,14 @@ class ReviewPage(Page):
         combo.AddItems([label for _, label in options])
         self.targets = [bin_id for bin_id, _ in options]
 
-    def shots(self) -> List[ReviewRow]:
+    def shots(self, in_people: bool = True) -> List[ReviewRow]:
         shots = [r for r in self.selection() if r.kind == "shot"]
         if not shots:
             raise PanelError("select one or more shots in the tree first")
+        people = {p.cluster_id for p in getattr(self.panel.tree, "people", ())}
+        if not in_people and any(r.bin_id in people for r in shots):
+            raise PanelError("a people bin holds whoever the faces say: correct a person's faces on the review "
+                             "page, or pick the shot in its scene bin")
         return shots
 
     def bins(self, kinds: Sequence[str] = ("scene",)) -> List[ReviewRow]:
@@ -358,7 +367,7 @@ class ReviewPage(Page):
     def reject(self) -> None:
         client = self.panel.need_client()
         rejected = 0
-        for row in self.shots():
+        for row in self.shots(in_people=False):
             scene = row.bin_id.split("/", 1)[0]  # a character sub-bin's shot leaves its scene bin
             if self.panel.tree and self.panel.tree.noise and scene == self.panel.tree.noise.cluster_id:
                 continue
@@ -373,8 +382,10 @@ class ReviewPage(Page):
         name = str(self.item("ReviewName").Text).strip()
         if not name:
             raise PanelError("type the new name first")
-        (row,) = self.bins(("scene", "character"))[:1]
-        if row.kind == "character":
+        (row,) = self.bins(("scene", "character", "person"))[:1]
+        if row.kind == "person":
+            client.rename_character(row.row_id, name)
+        elif row.kind == "character":
             cast = row.row_id.split("/", 1)[1].split("+")
             if len(cast) != 1:
                 raise PanelError("this sub-bin shows several people; rename each person on the review page")
@@ -385,7 +396,7 @@ class ReviewPage(Page):
 
     def split(self) -> None:
         client = self.panel.need_client()
-        shots = self.shots()
+        shots = self.shots(in_people=False)
         scenes = {r.bin_id.split("/", 1)[0] for r in shots}
         if len(scenes) != 1 or (self.panel.tree and self.panel.tree.noise
                                 and scenes == {self.panel.tree.noise.cluster_id}):
@@ -408,10 +419,24 @@ class ReviewPage(Page):
             client.lock_cluster(row.row_id, not row.locked)
         self.done("lock changed")
 
+    def undo(self) -> None:
+        result = self.panel.need_client().undo()
+        self.done(f"undid {_event_text(result.event)}")
+
+    def redo(self) -> None:
+        result = self.panel.need_client().redo()
+        self.done(f"redid {_event_text(result.event)}")
+
     def recluster(self) -> None:
         report = self.panel.need_client().recluster()
         self.done(f"reclustered: {report.clusters_after} bins, {report.shots_moved} shots moved, "
                   f"{report.noise_after} in noise")
+
+
+def _event_text(event: Any) -> str:
+    """A correction as the status line names it: "move_shot a1b2 (scene-00002 -> scene-00001)"."""
+    moved = f" ({event.from_id or 'noise'} -> {event.to_id or 'noise'})" if (event.from_id or event.to_id) else ""
+    return f"{event.action} {event.subject_id}{moved}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -458,7 +483,7 @@ class TimelinesPage(Page):
         self.panel.on("TimelinesMake", "Clicked", lambda ev: self.make())
 
     def bins_changed(self, tree: Any) -> None:
-        self.bins = actions.bins_of(tree)
+        self.bins = actions.bins_of(tree, people=True)
         _fill_bins(self.item("TimelineBins"), self.bins)
 
     def make(self) -> None:
@@ -517,7 +542,7 @@ class ExportPage(Page):
         combo.AddItems(self.formats)
 
     def bins_changed(self, tree: Any) -> None:
-        self.bins = [b for b in actions.bins_of(tree) if b.kind != "character"]  # sub-bins go with their scene
+        self.bins = [b for b in actions.bins_of(tree, people=True) if b.kind != "character"]  # sub-bins go with their scene
         _fill_bins(self.item("ExportBins"), self.bins)
 
     def export(self) -> None:
@@ -533,7 +558,149 @@ class ExportPage(Page):
         self.panel.say(f"exported {fmt}")
 
 
-PAGES = [ConnectPage, IngestPage, ReviewPage, BinsPage, TimelinesPage, ExportPage]
+class SearchPage(Page):
+    """More like the selected clip, or words (with a CLIP pack); results become a bin or a
+    timeline."""
+
+    title = "Search"
+
+    def __init__(self, panel: "Panel") -> None:
+        super().__init__(panel)
+        self.results: Optional[actions.SearchResults] = None
+
+    def layout(self, ui: Any) -> Any:
+        return ui.VGroup([
+            ui.HGroup({"Weight": 0}, [
+                ui.Button({"ID": "SearchLike", "Text": "More like the selected clip", "Weight": 0}),
+                ui.LineEdit({"ID": "SearchText", "PlaceholderText": "words, e.g. a man at a kitchen table",
+                             "Weight": 1, "Enabled": False}),
+                ui.Button({"ID": "SearchWords", "Text": "Search words", "Weight": 0, "Enabled": False}),
+            ]),
+            ui.Label({"ID": "SearchModel", "Text": "", "Weight": 0, "WordWrap": True}),
+            _log_box(ui, "SearchLog"),
+            ui.HGroup({"Weight": 0}, [
+                ui.LineEdit({"ID": "SearchName", "PlaceholderText": "name of the bin or timeline", "Weight": 1}),
+                ui.Button({"ID": "SearchBin", "Text": "Make a bin", "Weight": 0, "Enabled": False}),
+                ui.Button({"ID": "SearchTimeline", "Text": "Make a timeline", "Weight": 0, "Enabled": False}),
+            ]),
+        ])
+
+    def bind(self) -> None:
+        self.panel.on("SearchLike", "Clicked", lambda ev: self.like())
+        self.panel.on("SearchWords", "Clicked", lambda ev: self.words())
+        self.panel.on("SearchBin", "Clicked", lambda ev: self.to_bin())
+        self.panel.on("SearchTimeline", "Clicked", lambda ev: self.to_timeline())
+
+    def connected(self) -> None:
+        available, reason = actions.text_search_state(self.panel.need_client())
+        self.item("SearchText").Enabled = available
+        self.item("SearchWords").Enabled = available
+        self.item("SearchModel").Text = reason
+
+    def show(self, results: actions.SearchResults) -> None:
+        self.results = results
+        self.log("SearchLog", results.lines())
+        self.item("SearchBin").Enabled = bool(results.hits)
+        self.item("SearchTimeline").Enabled = bool(results.hits)
+        if not str(self.item("SearchName").Text).strip():
+            self.item("SearchName").Text = results.query.replace("text: ", "")
+        self.panel.say(f"{len(results.hits)} shots found")
+
+    def like(self) -> None:
+        self.show(actions.search_like_clip(self.panel.resolve, self.panel.need_client()))
+
+    def words(self) -> None:
+        self.show(actions.search_words(self.panel.need_client(), str(self.item("SearchText").Text)))
+
+    def chosen(self) -> actions.SearchResults:
+        if self.results is None or not self.results.hits:
+            raise PanelError("search first")
+        return self.results
+
+    def to_bin(self) -> None:
+        name = str(self.item("SearchName").Text).strip()
+        bin_id = actions.results_to_bin(self.panel.need_client(), self.chosen(), name)
+        self.panel.say(f"made the bin {name or bin_id} of {len(self.chosen().hits)} shots (Undo in Review)")
+        self.panel.refresh_bins()
+
+    def to_timeline(self) -> None:
+        report = actions.timeline_of_shots(self.panel.resolve, str(self.item("SearchName").Text),
+                                           self.chosen().shots, self.panel.settings.state_dir)
+        lines = [f"timeline {report.timeline!r}: {report.shots} shots, {report.frames} frames"]
+        lines += [f"  not in this project: {m}" for m in report.missing]
+        lines += [f"  check: {p}" for p in report.problems]
+        self.log("SearchLog", self.chosen().lines() + [""] + lines)
+        self.panel.say(f"made the timeline {report.timeline}" if report.timeline else "no timeline made")
+
+
+class ComparePage(Page):
+    """Two clips or two timelines: the server's differences become coloured markers on B."""
+
+    title = "Compare"
+
+    def __init__(self, panel: "Panel") -> None:
+        super().__init__(panel)
+        self.versions: List[actions.Version] = []
+
+    def layout(self, ui: Any) -> Any:
+        return ui.VGroup([
+            ui.HGroup({"Weight": 0}, [
+                ui.Label({"Text": "A (before)", "Weight": 0}), ui.ComboBox({"ID": "CompareA", "Weight": 1}),
+                ui.Label({"Text": "B (after, gets the markers)", "Weight": 0}),
+                ui.ComboBox({"ID": "CompareB", "Weight": 1}),
+                ui.Button({"ID": "CompareList", "Text": "Refresh", "Weight": 0}),
+            ]),
+            ui.HGroup({"Weight": 0}, [
+                ui.Label({"Text": "Timeline renders to", "Weight": 0}),
+                ui.LineEdit({"ID": "CompareFolder", "Text": "", "Weight": 1}),
+                ui.Button({"ID": "CompareStart", "Text": "Compare", "Weight": 0}),
+            ]),
+            _log_box(ui, "CompareLog"),
+        ])
+
+    def bind(self) -> None:
+        self.item("CompareFolder").Text = str(self.panel.settings.state_dir / "renders")
+        self.panel.on("CompareList", "Clicked", lambda ev: self.fill())
+        self.panel.on("CompareStart", "Clicked", lambda ev: self.start())
+        self.fill()
+
+    def fill(self) -> None:
+        self.versions = actions.versions_in(self.panel.resolve)
+        labels = [f"{v.kind}: {v.name}" for v in self.versions]
+        for combo_id in ("CompareA", "CompareB"):
+            combo = self.item(combo_id)
+            combo.Clear()
+            combo.AddItems(labels)
+
+    def start(self) -> None:
+        client = self.panel.need_client()
+        a_index, b_index = int(self.item("CompareA").CurrentIndex), int(self.item("CompareB").CurrentIndex)
+        if not (0 <= a_index < len(self.versions) and 0 <= b_index < len(self.versions)):
+            raise PanelError("choose the two versions to compare")
+        a, b = self.versions[a_index], self.versions[b_index]
+        if a.kind != b.kind:
+            raise PanelError("compare two clips or two timelines")
+        pending = actions.start_compare(self.panel.resolve, a, b, str(self.item("CompareFolder").Text))
+        self.item("CompareStart").Enabled = False
+        self.log("CompareLog", [f"rendering {a.name} and {b.name} ..." if a.kind == "timeline"
+                                else f"comparing {a.name} and {b.name} ..."])
+
+        def follow() -> bool:
+            try:
+                if not pending.ready(self.panel.resolve):
+                    return False
+                report = actions.finish_compare(client, pending)
+            finally:
+                if pending.a.job_id == "" and pending.b.job_id == "":
+                    self.item("CompareStart").Enabled = True
+            self.log("CompareLog", report.lines())
+            self.panel.say(f"{sum(n for _, n in report.counts)} difference(s) marked on {b.name}")
+            return True
+
+        self.panel.poll(follow)
+
+
+PAGES = [ConnectPage, IngestPage, ReviewPage, BinsPage, TimelinesPage, SearchPage, ComparePage, ExportPage]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -546,6 +713,7 @@ class Panel:
         self.settings = settings
         self.env = env
         self.client: Any = None
+        self.status: Any = None   # the server's last ServerStatus
         self.tree: Any = None
         self.window: Any = None
         self.items: Dict[str, Any] = {}
@@ -644,6 +812,11 @@ class Panel:
             return list(self.env.binsight)
         found = shutil.which("binsight")
         return [found] if found else []
+
+    def review_url(self) -> str:
+        """The review page the connected server runs, else ``BINSIGHT_REVIEW_URL``."""
+        served = getattr(self.status, "review_url", "") if self.status is not None else ""
+        return served or self.settings.review_url
 
     def open_url(self, url: str) -> None:
         webbrowser.open(url)

@@ -42,6 +42,8 @@ class StatusView:
     character_count: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     active_adapter: str = ""
+    review_url: str = ""
+    text_search: bool = False
 
 
 class SystemService:
@@ -53,6 +55,7 @@ class SystemService:
         self.faces_enabled = faces_enabled
         self.view = view
         self.address = ""  # where the server listens; set by whoever serves this project
+        self.review_url = ""  # where the review page answers ("" when off); set the same way
 
     def status(self) -> StatusView:
         view = self.view()
@@ -74,7 +77,8 @@ class SystemService:
             media_count=len(view.catalog.entries), shot_count=len(assignments),
             cluster_count=len({a.cluster_id for a in assignments.values() if a.cluster_id}),
             noise_count=sum(1 for a in assignments.values() if a.noise), face_count=len(view.catalog.faces),
-            character_count=len(view.characters.characters), notes=tuple(notes), active_adapter=self.index.adapter_version)
+            character_count=len(view.characters.characters), notes=tuple(notes), active_adapter=self.index.adapter_version,
+            review_url=self.review_url, text_search=bool(scene.supports_text))
 
     def models_list(self) -> list[ModelView]:
         active = {self.models.scene_model_id, self.models.face_model_id}

@@ -163,6 +163,7 @@ class BinsightServer:
             except OSError:
                 self._run(self._grpc.stop(0))
                 raise
+            self.project.system.review_url = self.page.url
         write_card(self.config.data_dir, ServerCard(os.getpid(), self.address, self.page.url if self.page else "",
                                                     utcnow()))
         log.info("serving", extra={"address": self.address, "data_dir": str(self.config.data_dir),
