@@ -201,6 +201,7 @@ def test_connect_tab_starts_a_local_server(footage, menu_script, panel_env, monk
     monkeypatch.setenv("BINSIGHT_ADDRESS", address)
     monkeypatch.setenv("BINSIGHT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BINSIGHT_FACES__ENABLED", "false")
+    monkeypatch.setenv("BINSIGHT_HTTP_ADDRESS", "127.0.0.1:0")  # any free port: 8765 may be another server's
     resolve, fusion, bmd = make_resolve()
 
     def drive(h: UIHarness) -> None:
