@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sys
+import webbrowser
 from pathlib import Path
 
 import opentimelineio as otio
@@ -40,6 +41,8 @@ def panel_env(monkeypatch, tmp_path: Path):
     browser = tmp_path / "browser.py"
     browser.write_text("import sys\nopen(sys.argv[1], 'a').write(sys.argv[2] + '\\n')\n")
     monkeypatch.setenv("BROWSER", f"{sys.executable} {browser} {opened} %s")
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # webbrowser reads BROWSER once, then caches it
+    monkeypatch.setattr(webbrowser, "_browsers", {})
     monkeypatch.setenv("BINSIGHT_RESOLVE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("BINSIGHT_REVIEW_URL", "http://127.0.0.1:8765/")
     return tmp_path / "state", opened
@@ -201,7 +204,7 @@ def test_connect_tab_starts_a_local_server(footage, menu_script, panel_env, monk
     monkeypatch.setenv("BINSIGHT_ADDRESS", address)
     monkeypatch.setenv("BINSIGHT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BINSIGHT_FACES__ENABLED", "false")
-    monkeypatch.setenv("BINSIGHT_HTTP_ADDRESS", "127.0.0.1:0")  # any free port: 8765 may be another server's
+    monkeypatch.setenv("BINSIGHT_HTTP_ADDRESS", "127.0.0.1:0")  # 8765 may be taken on a shared machine
     resolve, fusion, bmd = make_resolve()
 
     def drive(h: UIHarness) -> None:
@@ -211,6 +214,7 @@ def test_connect_tab_starts_a_local_server(footage, menu_script, panel_env, monk
         assert not h.find("StartServer").Enabled
         h.tick_until(lambda: h.find("Status").Text == f"connected to {address}", timeout_s=90)
         assert h.find("ServerInfo").Text.startswith("Binsight ") and "faces: off" in h.find("ServerInfo").Text
+        assert "review page: http://127.0.0.1:" in h.find("ServerInfo").Text, "the started server's own page"
         h.close()
 
     fusion.ui.driver = drive
@@ -366,9 +370,10 @@ def test_compare_two_timelines_then_two_clips_in_the_window(served, cut, menu_sc
     renders = tmp_path / "renders"
 
     def drive(h: UIHarness) -> None:
+        pool.CreateEmptyTimeline("Made while the window is open")
         h.tab("Compare")
         assert h.find("CompareA").items == ["clip: cut_v1.mp4", "clip: cut_v2.mp4", "timeline: Cut v1",
-                                            "timeline: Cut v2"]
+                                            "timeline: Cut v2", "timeline: Made while the window is open"]
         h.choose("CompareA", "timeline: Cut v1")
         h.choose("CompareB", "clip: cut_v2.mp4")
         h.click("CompareStart")
@@ -441,7 +446,12 @@ def test_people_bins_in_the_review_tree(start_server, menu_script, panel_env, mo
         h.click("ReviewReject")
         assert h.find("Status").Text.startswith("Error: a people bin holds whoever the faces say")
         h.tab("Timelines")
-        assert "Ana (person)" in [r[0] for r in h.rows("TimelineBins")]
+        h.select("TimelineBins", lambda item: item.Text[0] == "Ana (person)")
+        h.click("TimelinesMake")
+        assert ok(h) == "1 timeline(s) made"
+        items = resolve.project.GetTimelineByIndex(1).GetItemListInTrack("video", 1)
+        assert [(i.GetSourceStartFrame(), i.GetDuration()) for i in items] == \
+            [(s.start_frame, s.end_frame - s.start_frame) for s in first.shots]
         h.close()
 
     fusion.ui.driver = drive

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from binsight_client import DeadlineExceeded
+
 from .edition import EXCLUSIVE_END_SINCE, SELECTION_SINCE, detect, has_call
 from .pool import PoolClip, PoolFolder, PoolIndex, folder_clips, norm_path, parse_rate, read_clip
 from .settings import PanelSettings
@@ -199,12 +201,17 @@ def job_progress(client: Any, job_id: str, timeout: float = 5.0) -> JobProgress:
 def wait_for_job(client: Any, job_id: str, poll_s: float = 0.2, timeout_s: float = 3600.0) -> JobProgress:
     """Block until the job ends (for scripts; the window polls from a timer instead)."""
     deadline = time.monotonic() + timeout_s
+    state = "unknown"
     while True:
-        progress = job_progress(client, job_id)
-        if progress.done:
+        try:
+            progress = job_progress(client, job_id)
+        except DeadlineExceeded:
+            progress = None  # a server busy ingesting answered late: ask again
+        if progress is not None and progress.done:
             return progress
+        state = progress.state if progress is not None else state
         if time.monotonic() > deadline:
-            raise PanelError(f"ingest job {job_id} still {progress.state} after {timeout_s:.0f} s")
+            raise PanelError(f"ingest job {job_id} still {state} after {timeout_s:.0f} s")
         time.sleep(poll_s)
 
 

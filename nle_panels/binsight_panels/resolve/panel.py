@@ -19,7 +19,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from binsight_client import BinsightError
+from binsight_client import BinsightError, DeadlineExceeded
 
 from . import actions
 from .actions import PanelError, ReviewRow
@@ -60,6 +60,9 @@ class Page:
 
     def bins_changed(self, tree: Any) -> None:
         """The server's bin tree was read again."""
+
+    def shown(self) -> None:
+        """The editor opened this tab."""
 
     # helpers
     def item(self, element_id: str) -> Any:
@@ -203,6 +206,8 @@ class IngestPage(Page):
         def follow() -> bool:
             try:
                 progress = actions.job_progress(client, self.job_id, timeout=2.0)
+            except DeadlineExceeded:
+                return False  # a server busy ingesting answered late: ask again on the next tick
             except BinsightError:
                 self.buttons(running=False)  # the server went away: let the editor try again
                 raise
@@ -662,7 +667,10 @@ class ComparePage(Page):
         self.item("CompareFolder").Text = str(self.panel.settings.state_dir / "renders")
         self.panel.on("CompareList", "Clicked", lambda ev: self.fill())
         self.panel.on("CompareStart", "Clicked", lambda ev: self.start())
-        self.fill()
+        self.panel.guard(lambda ev: self.fill())({})  # no project open: the status line says so
+
+    def shown(self) -> None:
+        self.fill()  # timelines made since (by the Timelines or Search tab, or by hand)
 
     def fill(self) -> None:
         self.versions = actions.versions_in(self.panel.resolve)
@@ -787,6 +795,8 @@ class Panel:
 
     def show_page(self, index: int) -> None:
         self.item("Pages").CurrentIndex = index
+        if 0 <= index < len(self.pages):
+            self.pages[index].shown()
 
     def need_client(self) -> Any:
         if self.client is None:

@@ -154,9 +154,7 @@ class BinsightServer:
         self.metrics.gauge("binsight_open_streams", "WatchJob streams open", lambda: {(): float(self.calls.open_streams)})
 
     def start(self) -> "BinsightServer":
-        self._run(self._grpc.start())
-        self._run(self._health.set("", health_pb2.HealthCheckResponse.SERVING))
-        self.project.system.address = self.address
+        # the review page first: the first client to connect reads its URL in GetStatus
         if self.page is not None:
             try:
                 self.page.start()
@@ -164,6 +162,9 @@ class BinsightServer:
                 self._run(self._grpc.stop(0))
                 raise
             self.project.system.review_url = self.page.url
+        self.project.system.address = self.address
+        self._run(self._grpc.start())
+        self._run(self._health.set("", health_pb2.HealthCheckResponse.SERVING))
         write_card(self.config.data_dir, ServerCard(os.getpid(), self.address, self.page.url if self.page else "",
                                                     utcnow()))
         log.info("serving", extra={"address": self.address, "data_dir": str(self.config.data_dir),
