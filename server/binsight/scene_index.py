@@ -39,6 +39,7 @@ from .records import (AssignmentRecord, Candidate, ClusterKind, ClusterRecord, C
                       ConstraintRecord)
 from .snapshots import SnapshotOwner
 from .store import Store
+from .validate import check_id, shown
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ class SceneIndex(SnapshotOwner):
     def shot_vector(self, shot_id: str, adapted: bool = True) -> np.ndarray:
         vectors = (self._s.adapted if adapted else self._s.raw).get(shot_id)
         if vectors is None:
-            raise NotFound(f"no shot with id {shot_id!r} embedded by {self.model_id}")
+            raise NotFound(f"no shot with id {shown(shot_id)} embedded by {self.model_id}")
         return vectors
 
     def cluster(self, cluster_id: str) -> ClusterRecord:
@@ -208,9 +209,9 @@ class SceneIndex(SnapshotOwner):
     def resolve(self, cluster_id: str) -> str:
         """The id a cluster goes by now: merged ids lead to the bin that absorbed them."""
         seen = set()
-        row = self._s.clusters.get(cluster_id)
+        row = self._s.clusters.get(check_id(cluster_id, "a bin id"))
         if row is None:
-            raise NotFound(f"no cluster with id {cluster_id!r}")
+            raise NotFound(f"no cluster with id {shown(cluster_id)}")
         while row.kind is ClusterKind.MERGED and row.merged_into and row.cluster_id not in seen:
             seen.add(row.cluster_id)
             row = self._s.clusters[row.merged_into]
@@ -219,9 +220,9 @@ class SceneIndex(SnapshotOwner):
         return row.cluster_id
 
     def assignment(self, shot_id: str) -> AssignmentRecord:
-        a = self._s.assignments.get(shot_id)
+        a = self._s.assignments.get(check_id(shot_id, "a shot id"))
         if a is None:
-            raise NotFound(f"no shot with id {shot_id!r}")
+            raise NotFound(f"no shot with id {shown(shot_id)}")
         return a
 
     def _cluster_of(self, shot_id: str) -> str | None:
