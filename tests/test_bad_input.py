@@ -523,3 +523,22 @@ def test_zz_print_the_table() -> None:
         Path(out).write_text(text + "\n")
     assert not any(code in ("INTERNAL", "UNKNOWN") for _, _, code, _ in TABLE)
 
+
+
+def test_recursive_unset_means_true_as_in_the_sdk_and_cli(served, tmp_path: Path) -> None:
+    """StartIngest's ``recursive`` has one meaning everywhere: unset walks sub-folders (as the
+    SDK, the CLI and the review page do); only an explicit false stays at the top."""
+    server, client = served
+    nested = tmp_path / "day1" / "cam-a"
+    nested.mkdir(parents=True)
+    shutil.copy(shared_media("counter.mp4"), nested / "A001.mp4")
+    channel = grpc.insecure_channel(server.address)
+    stub = ingest_pb2_grpc.IngestServiceStub(channel)
+    flat = stub.StartIngest(ingest_pb2.StartIngestRequest(paths=[str(tmp_path / "day1")], recursive=False), timeout=30)
+    assert client.get_job(list(client.watch_job(flat.job_id))[-1].job_id).state == "failed"
+    assert client.list_media() == []
+    unset = stub.StartIngest(ingest_pb2.StartIngestRequest(paths=[str(tmp_path / "day1")]), timeout=30)
+    list(client.watch_job(unset.job_id))
+    assert client.get_job(unset.job_id).state == "succeeded"
+    assert [Path(m.path).name for m in client.list_media()] == ["A001.mp4"]
+    channel.close()

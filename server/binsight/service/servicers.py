@@ -61,8 +61,8 @@ class IngestServicer(_Servicer, ingest_pb2_grpc.IngestServiceServicer):
 
     @_rpc
     def StartIngest(self, request, context):
-        return to_message(ingest_pb2.Job, self.service.start_ingest(list(request.paths), request.recursive,
-                                                                     request.force))
+        recursive = request.recursive if request.HasField("recursive") else True  # one meaning everywhere
+        return to_message(ingest_pb2.Job, self.service.start_ingest(list(request.paths), recursive, request.force))
 
     async def WatchJob(self, request, context):
         """Streams wait on the event loop, not on a worker thread: any number of open streams
