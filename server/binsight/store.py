@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import typing
 from collections import defaultdict
@@ -382,6 +383,20 @@ class Store:
 
     def tables(self) -> list[Table[Any]]:
         return [t for t in vars(self).values() if isinstance(t, Table)]
+
+    def problem(self) -> str:
+        """Why the store cannot serve now ("" when it can): its folder or a table's folder gone
+        (a disk unmounted, a data dir removed) or closed to this process. Cheap (a few stats), so
+        the health check can ask every second."""
+        if not self.path.is_dir():
+            return f"the database folder {self.path} is missing"
+        if not os.access(self.path, os.R_OK | os.W_OK | os.X_OK):
+            return f"the database folder {self.path} cannot be read and written by this process"
+        for table in self.tables():
+            folder = self.path / f"{table.name}.lance"
+            if not folder.is_dir() or not os.access(folder, os.R_OK | os.X_OK):
+                return f"the table {table.name} is missing or unreadable in {self.path}"
+        return ""
 
     def _children(self) -> tuple[_MediaChild[Any], ...]:
         return self.shots, self.keyframes, self.faces
