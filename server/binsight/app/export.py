@@ -7,6 +7,7 @@ Top-level bins: every scene bin (with its character sub-bins), a people bin for 
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..bins import Bin, BinClip, BinKind, BinSet, Slate
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
+from ..faults import fault_point
 from ..exporters import ExportOptions, available_formats, get_exporter
 from ..records import SlateRecord
 from ..scene_index import SceneIndex
@@ -162,18 +164,23 @@ def write_all(folder: Path, files: Sequence[tuple[str, bytes]], overwrite: bool)
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for name, _ in files:  # what an export cut off by a crash left behind
+            for stale in folder.glob(f".{glob.escape(name)}.*.part"):
+                stale.unlink(missing_ok=True)
         for name, data in files:
             tmp = folder / f".{name}.{os.getpid()}.part"
             written.append(tmp)
             with open(tmp, "wb") as f:
                 f.write(data)
                 f.flush()
+                fault_point("export_write")
                 os.fsync(f.fileno())
     except OSError as exc:
         for tmp in written:
             tmp.unlink(missing_ok=True)
         raise Unavailable(f"could not write the export to {folder}: {exc.strerror or exc} "
                           f"(nothing was written; free space or pick another folder)") from None
+    fault_point("export_rename")
     paths = []
     for tmp, (name, _) in zip(written, files):
         os.replace(tmp, folder / name)

@@ -39,6 +39,7 @@ from ..clustering.adapter import (Triplet, fit, triplets_for_merge, triplets_for
                                   triplets_for_split)
 from ..clustering.online import shot_vector
 from ..errors import Conflict, InvalidInput, NotFound
+from ..faults import fault_point
 from ..records import (AdapterRecord, AssignmentRecord, CharacterRecord, ClusterKind, ClusterRecord,
                        ConstraintKind, ConstraintRecord, FaceAssignmentRecord, FeedbackAction, FeedbackRecord,
                        FeedbackState, MediaRecord, SlateRecord, TrainingRecord)
@@ -140,6 +141,7 @@ class FeedbackService:
             scene_before, people_before = self.index.snapshot(), self.characters.snapshot()
             yield draft
             self.index.after_correction(set(self.index.changes_since(scene_before).touched()))
+            fault_point("correction")
             # read after the re-scoring: a noise shot the corrected bins now take is part of this
             # correction, and its undo puts that shot back too
             scene = self.index.changes_since(scene_before)
