@@ -21,6 +21,7 @@ from .errors import NotFound
 from .records import CharacterRecord, ConstraintKind, ConstraintRecord, FaceAssignmentRecord, MetaRecord
 from .snapshots import SnapshotOwner
 from .store import Store
+from .validate import shown
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class CharacterIndex(SnapshotOwner):
     def character(self, character_id: str) -> CharacterRecord:
         row = self._characters.get(character_id)
         if row is None:
-            raise NotFound(f"no character with id {character_id!r}")
+            raise NotFound(f"no character with id {shown(character_id)}")
         return row
 
     def assignment(self, face_id: str) -> FaceAssignmentRecord | None:

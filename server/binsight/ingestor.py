@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .faults import fault_point
 from .clock import utcnow
 from .clustering import local_features
 from .errors import Cancelled, InvalidInput
@@ -159,11 +160,13 @@ class Ingestor:
         clock = _StageClock()
         progress(Stage.PROBE, 0, 0)
         info = probe(str(path))
+        fault_point("probe")
         media_id = media_id_for(path, digest)
         clock.lap("probe")
         progress(Stage.DETECT, 0, info.frame_count)
         detection = detect_shots(str(path), info, self.settings.detector,
-                                 progress=lambda done, total, shots: progress(Stage.DETECT, done, total),
+                                 progress=lambda done, total, shots: (fault_point("detect"),
+                                                                      progress(Stage.DETECT, done, total)),
                                  cancelled=cancelled)
         clock.lap("detect")
         folder = self.media_cache / media_id
@@ -245,6 +248,7 @@ class Ingestor:
                 if len(pending) >= _EMBED_BATCH:
                     flush()
                 progress(Stage.EMBED, done, len(detection.shots))
+                fault_point("embed")
             flush()
             with clock.aside("faces"):
                 while face_jobs:

@@ -39,6 +39,7 @@ from .records import (AssignmentRecord, Candidate, ClusterKind, ClusterRecord, C
                       ConstraintRecord)
 from .snapshots import SnapshotOwner
 from .store import Store
+from .validate import check_id, shown
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,18 @@ class SceneIndex(SnapshotOwner):
             s.constraints = {c.constraint_id: c for c in self.store.constraints.of_kind(ConstraintKind.SHOT_NOT_CLUSTER)}
             self._derive_cannot()
             stale = [sid for sid in s.assignments if sid not in s.raw]
+            # placed in a bin that was never stored (an earlier Binsight's start-up repair did
+            # that): placed again, like a shot never placed
+            stale += [sid for sid, a in s.assignments.items()
+                      if sid in s.raw and a.cluster_id is not None and a.cluster_id not in s.clusters]
             if stale:
                 self.store.assignments.delete(stale)
                 for sid in stale:
                     del s.assignments[sid]
-            self._rebuild_clusterer()
             unplaced = sorted(sid for sid in s.raw if sid not in s.assignments)
+            # representatives of the placed shots only: an unplaced shot joins the way a new one
+            # does (counted as noise beforehand, it could found a bin with itself)
+            self._rebuild_clusterer(leave_out=unplaced)
             if unplaced:
                 log.warning("placing shots that were committed but never placed", extra={"shots": len(unplaced)})
                 self._place(unplaced)
@@ -167,11 +174,14 @@ class SceneIndex(SnapshotOwner):
     def _adapt(self, vectors: np.ndarray) -> np.ndarray:
         return self.adapter.apply(vectors) if self.adapter is not None else vectors
 
-    def _rebuild_clusterer(self, assignment: Mapping[str, str | None] | None = None) -> None:
-        """Representatives from the current (or given) assignment. New ids count up from every
-        id in the clusters table, which keeps merged bins' rows, so no id is ever reused."""
+    def _rebuild_clusterer(self, assignment: Mapping[str, str | None] | None = None,
+                           leave_out: Collection[str] = ()) -> None:
+        """Representatives from the current (or given) assignment, without the shots in
+        ``leave_out``. New ids count up from every id in the clusters table, which keeps merged
+        bins' rows, so no id is ever reused."""
         s = self._s
-        ids = list(s.adapted)
+        skipped = set(leave_out)
+        ids = [sid for sid in s.adapted if sid not in skipped]
         if ids:
             assignment = assignment if assignment is not None else {sid: self._cluster_of(sid) for sid in ids}
             vectors = np.stack([shot_vector(s.adapted[sid]) for sid in ids])
@@ -198,7 +208,7 @@ class SceneIndex(SnapshotOwner):
     def shot_vector(self, shot_id: str, adapted: bool = True) -> np.ndarray:
         vectors = (self._s.adapted if adapted else self._s.raw).get(shot_id)
         if vectors is None:
-            raise NotFound(f"no shot with id {shot_id!r} embedded by {self.model_id}")
+            raise NotFound(f"no shot with id {shown(shot_id)} embedded by {self.model_id}")
         return vectors
 
     def cluster(self, cluster_id: str) -> ClusterRecord:
@@ -208,9 +218,9 @@ class SceneIndex(SnapshotOwner):
     def resolve(self, cluster_id: str) -> str:
         """The id a cluster goes by now: merged ids lead to the bin that absorbed them."""
         seen = set()
-        row = self._s.clusters.get(cluster_id)
+        row = self._s.clusters.get(check_id(cluster_id, "a bin id"))
         if row is None:
-            raise NotFound(f"no cluster with id {cluster_id!r}")
+            raise NotFound(f"no cluster with id {shown(cluster_id)}")
         while row.kind is ClusterKind.MERGED and row.merged_into and row.cluster_id not in seen:
             seen.add(row.cluster_id)
             row = self._s.clusters[row.merged_into]
@@ -219,9 +229,9 @@ class SceneIndex(SnapshotOwner):
         return row.cluster_id
 
     def assignment(self, shot_id: str) -> AssignmentRecord:
-        a = self._s.assignments.get(shot_id)
+        a = self._s.assignments.get(check_id(shot_id, "a shot id"))
         if a is None:
-            raise NotFound(f"no shot with id {shot_id!r}")
+            raise NotFound(f"no shot with id {shown(shot_id)}")
         return a
 
     def _cluster_of(self, shot_id: str) -> str | None:
@@ -382,7 +392,9 @@ class SceneIndex(SnapshotOwner):
                     placements = [moved if q.shot_id == partner else q for q in placements]
                 else:
                     placements.append(moved)
-        founded = {p.cluster_id for p in placements if p.founded}
+        # every bin a placement names that has no row yet (founded now, or by a shot promoted
+        # later in this batch) gets its row: a shot never sits in a bin that is not stored
+        founded = {p.cluster_id for p in placements if p.cluster_id is not None and p.cluster_id not in s.clusters}
         members: dict[str, list[str]] = defaultdict(list)
         for p in placements:
             if p.cluster_id in founded:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import fcntl
+import os
 import threading
 import typing
 from collections import defaultdict
@@ -25,6 +27,7 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from .faults import fault_point
 from . import records as r
 from .errors import Conflict
 from .migrations import migrate
@@ -141,7 +144,7 @@ class Table(Generic[R]):
     record: type[R]
     key: str
 
-    def __init__(self, db: Any, lock: threading.RLock) -> None:
+    def __init__(self, db: Any, lock: "WriteLock") -> None:
         self._lock = lock
         existing = set(db.list_tables().tables)
         self._table = db.open_table(self.name) if self.name in existing else \
@@ -182,6 +185,7 @@ class Table(Generic[R]):
         data = to_arrow(self.record, records)
         if data.num_rows:
             with self._lock:
+                self._latest()
                 self._table.add(data)
 
     def upsert(self, records: Iterable[R]) -> None:
@@ -192,6 +196,7 @@ class Table(Generic[R]):
             return
         data = to_arrow(self.record, unique.values())
         with self._lock:
+            self._latest()
             (self._table.merge_insert(self.key).when_matched_update_all()
              .when_not_matched_insert_all().execute(data))
 
@@ -202,11 +207,19 @@ class Table(Generic[R]):
 
     def _delete(self, where: str) -> None:
         with self._lock:
+            self._latest()
             self._table.delete(where)
 
     def optimize(self) -> None:
         with self._lock:
+            self._latest()
             self._table.optimize()
+
+    def _latest(self) -> None:
+        """Write on top of the newest version, another process's writes included (an upsert on
+        a stale version would insert a second row for a key it cannot see)."""
+        if self._lock.shared:
+            self._table.checkout_latest()
 
 
 class MetaTable(Table[r.MetaRecord]):
@@ -345,6 +358,53 @@ _TABLES: tuple[type[Table[Any]], ...] = (
     SlatesTable)
 
 
+class WriteLock:
+    """Writers one at a time: a re-entrant lock for this process's threads, and an exclusive
+    ``flock`` on a file in the database folder while held, for other processes (a second server
+    or a ``binsight`` command over the same data dir). LanceDB lets two processes' upserts of one
+    key both commit, leaving two rows; serialised, and each on the newest version, they cannot.
+
+    ``shared`` turns true once another process has written (the lock file's stamp changed since
+    this one's last write): only then must a table be refreshed before a write."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.RLock()
+        self._depth = 0
+        self._fd = -1
+        path.touch(0o600)
+        self._stamp = path.stat().st_mtime_ns  # as it was when this process opened the store
+        self.shared = False
+
+    def __enter__(self) -> "WriteLock":
+        self._local.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                stamp = os.fstat(self._fd).st_mtime_ns
+                self.shared = self.shared or stamp != self._stamp
+            except BaseException:
+                self._release()
+                raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd >= 0:
+            try:
+                os.utime(self._fd)  # this process wrote: others refresh before their next write
+                self._stamp = os.fstat(self._fd).st_mtime_ns
+            finally:
+                os.close(self._fd)  # closing releases the flock
+                self._fd = -1
+        self._local.release()
+
+
 class SchemaMismatch(Conflict):
     """The database was written by a Binsight with another schema version."""
 
@@ -357,7 +417,7 @@ class Store:
         self.path.mkdir(parents=True, exist_ok=True)
         migrate(self.path, SCHEMA_VERSION, {cls.name: schema_of(cls.record) for cls in _TABLES})
         self._db = lancedb.connect(str(self.path))
-        self._lock = threading.RLock()
+        self._lock = WriteLock(self.path / ".write.lock")
         self.meta = MetaTable(self._db, self._lock)
         self._check_schema_version()
         self.media = MediaTable(self._db, self._lock)
@@ -376,12 +436,26 @@ class Store:
         self._remove_uncommitted()
 
     @property
-    def lock(self) -> threading.RLock:
+    def lock(self) -> "WriteLock":
         """Held for one multi-table write; writers that must not interleave take it too."""
         return self._lock
 
     def tables(self) -> list[Table[Any]]:
         return [t for t in vars(self).values() if isinstance(t, Table)]
+
+    def problem(self) -> str:
+        """Why the store cannot serve now ("" when it can): its folder or a table's folder gone
+        (a disk unmounted, a data dir removed) or closed to this process. Cheap (a few stats), so
+        the health check can ask every second."""
+        if not self.path.is_dir():
+            return f"the database folder {self.path} is missing"
+        if not os.access(self.path, os.R_OK | os.W_OK | os.X_OK):
+            return f"the database folder {self.path} cannot be read and written by this process"
+        for table in self.tables():
+            folder = self.path / f"{table.name}.lance"
+            if not folder.is_dir() or not os.access(folder, os.R_OK | os.X_OK):
+                return f"the table {table.name} is missing or unreadable in {self.path}"
+        return ""
 
     def _children(self) -> tuple[_MediaChild[Any], ...]:
         return self.shots, self.keyframes, self.faces
@@ -426,6 +500,7 @@ class Store:
             self.shots.add(shots)
             self.keyframes.add(keyframes)
             self.faces.add(faces)
+            fault_point("store")  # the file's rows written, its commit marker not
             self.media.add([media])
             for old in replaces:
                 self.delete_media(old)

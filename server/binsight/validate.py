@@ -46,12 +46,14 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
-def check_ids(values: Iterable[str], what: str, maximum: int = MAX_IDS) -> list[str]:
-    """Ids of one request, each checked, duplicates dropped (first kept), at most ``maximum``."""
+def check_ids(values: Iterable[str], what: str, maximum: int = MAX_IDS, keep_duplicates: bool = False) -> list[str]:
+    """Ids of one request, each checked, at most ``maximum``; duplicates dropped (first kept)
+    unless the caller judges them (a merge naming one bin twice is refused, not shortened)."""
     values = list(values)
     if len(values) > maximum:
         raise InvalidInput(f"at most {maximum} {what} in one request, not {len(values)}")
-    return list(dict.fromkeys(check_id(v, what.rstrip("s")) for v in values))
+    checked = [check_id(v, what.rstrip("s")) for v in values]
+    return checked if keep_duplicates else list(dict.fromkeys(checked))
 
 
 def check_paths(paths: Iterable[str]) -> list[str]:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as binsight_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/ingest.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\"(\n\x11ListSlatesRequest\x12\x13\n\x0bunsure_only\x18\x01 \x01(\x08\"=\n\nSlateField\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"\xf9\x01\n\x05Slate\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\nmedia_path\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\r\n\x05setup\x18\x04 \x01(\t\x12\'\n\x06\x66ields\x18\x05 \x03(\x0b\x32\x17.binsight.v1.SlateField\x12\x0c\n\x04text\x18\x06 \x03(\t\x12\x12\n\nconfidence\x18\x07 \x01(\x02\x12\x0e\n\x06unsure\x18\x08 \x01(\x08\x12\x0e\n\x06source\x18\t \x01(\t\x12\r\n\x05\x66rame\x18\n \x01(\x03\x12\x0e\n\x06time_s\x18\x0b \x01(\x01\x12\x10\n\x08position\x18\x0c \x01(\t\x12\x10\n\x08inverted\x18\r \x01(\x08\"N\n\tSlateTake\x12\x0c\n\x04take\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\x12\x12\n\nmedia_path\x18\x03 \x01(\t\x12\r\n\x05label\x18\x04 \x01(\t\"B\n\nSlateSetup\x12\r\n\x05setup\x18\x01 \x01(\t\x12%\n\x05takes\x18\x02 \x03(\x0b\x32\x16.binsight.v1.SlateTake\"D\n\nSlateScene\x12\r\n\x05scene\x18\x01 \x01(\t\x12\'\n\x06setups\x18\x02 \x03(\x0b\x32\x17.binsight.v1.SlateSetup\"a\n\x12ListSlatesResponse\x12\"\n\x06slates\x18\x01 \x03(\x0b\x32\x12.binsight.v1.Slate\x12\'\n\x06scenes\x18\x02 \x03(\x0b\x32\x17.binsight.v1.SlateScene\"E\n\x12StartIngestRequest\x12\r\n\x05paths\x18\x01 \x03(\t\x12\x11\n\trecursive\x18\x02 \x01(\x08\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"\x1c\n\nJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xf4\x01\n\nFileResult\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\r\n\x05shots\x18\x05 \x01(\x05\x12\r\n\x05\x66\x61\x63\x65s\x18\x06 \x01(\x05\x12\x10\n\x08warnings\x18\x07 \x03(\t\x12@\n\rstage_seconds\x18\x08 \x03(\x0b\x32).binsight.v1.FileResult.StageSecondsEntry\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xa5\x02\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.binsight.v1.JobState\x12\r\n\x05paths\x18\x04 \x03(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\t\x12\x13\n\x0b\x66inished_at\x18\x06 \x01(\t\x12\x13\n\x0b\x66iles_total\x18\x07 \x01(\x05\x12\x12\n\nfiles_done\x18\x08 \x01(\x05\x12\x13\n\x0bshots_found\x18\t \x01(\x05\x12\r\n\x05\x65rror\x18\n \x01(\t\x12&\n\x05\x66iles\x18\x0b \x03(\x0b\x32\x17.binsight.v1.FileResult\x12\x16\n\x0escene_model_id\x18\x0c \x01(\t\x12\x15\n\rface_model_id\x18\r \x01(\t\"\xd7\x01\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.binsight.v1.JobState\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x13\n\x0b\x66rames_done\x18\x05 \x01(\x03\x12\x14\n\x0c\x66rames_total\x18\x06 \x01(\x03\x12\x13\n\x0bshots_found\x18\x07 \x01(\x05\x12\x12\n\nfiles_done\x18\x08 \x01(\x05\x12\x13\n\x0b\x66iles_total\x18\t \x01(\x05\x12\x0f\n\x07message\x18\n \x01(\t\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.binsight.v1.Job\":\n\x11ListMediaResponse\x12%\n\x05media\x18\x01 \x03(\x0b\x32\x16.binsight.v1.MediaFile\" \n\x0cMediaRequest\x12\x10\n\x08media_id\x18\x01 \x01(\t\"8\n\x10ListShotsRequest\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\ncluster_id\x18\x02 \x01(\t\"5\n\x11ListShotsResponse\x12 \n\x05shots\x18\x01 \x03(\x0b\x32\x11.binsight.v1.Shot\">\n\x14KeyframeImageRequest\x12\x13\n\x0bkeyframe_id\x18\x01 \x01(\t\x12\x11\n\tthumbnail\x18\x02 \x01(\x08\"#\n\x10\x46\x61\x63\x65ImageRequest\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x01 \x01(\t\"G\n\x05Image\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\x95\x06\n\rIngestService\x12@\n\x0bStartIngest\x12\x1f.binsight.v1.StartIngestRequest\x1a\x10.binsight.v1.Job\x12<\n\x08WatchJob\x12\x17.binsight.v1.JobRequest\x1a\x15.binsight.v1.JobEvent0\x01\x12\x33\n\x06GetJob\x12\x17.binsight.v1.JobRequest\x1a\x10.binsight.v1.Job\x12=\n\x08ListJobs\x12\x12.binsight.v1.Empty\x1a\x1d.binsight.v1.ListJobsResponse\x12\x36\n\tCancelJob\x12\x17.binsight.v1.JobRequest\x1a\x10.binsight.v1.Job\x12?\n\tListMedia\x12\x12.binsight.v1.Empty\x1a\x1e.binsight.v1.ListMediaResponse\x12=\n\x08GetMedia\x12\x19.binsight.v1.MediaRequest\x1a\x16.binsight.v1.MediaFile\x12J\n\tListShots\x12\x1d.binsight.v1.ListShotsRequest\x1a\x1e.binsight.v1.ListShotsResponse\x12I\n\x10GetKeyframeImage\x12!.binsight.v1.KeyframeImageRequest\x1a\x12.binsight.v1.Image\x12\x41\n\x0cGetFaceImage\x12\x1d.binsight.v1.FaceImageRequest\x1a\x12.binsight.v1.Image\x12/\n\x07Reembed\x12\x12.binsight.v1.Empty\x1a\x10.binsight.v1.Job\x12M\n\nListSlates\x12\x1e.binsight.v1.ListSlatesRequest\x1a\x1f.binsight.v1.ListSlatesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x62insight/v1/ingest.proto\x12\x0b\x62insight.v1\x1a\x18\x62insight/v1/common.proto\"(\n\x11ListSlatesRequest\x12\x13\n\x0bunsure_only\x18\x01 \x01(\x08\"=\n\nSlateField\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x12\n\nconfidence\x18\x03 \x01(\x02\"\xf9\x01\n\x05Slate\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\nmedia_path\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\r\n\x05setup\x18\x04 \x01(\t\x12\'\n\x06\x66ields\x18\x05 \x03(\x0b\x32\x17.binsight.v1.SlateField\x12\x0c\n\x04text\x18\x06 \x03(\t\x12\x12\n\nconfidence\x18\x07 \x01(\x02\x12\x0e\n\x06unsure\x18\x08 \x01(\x08\x12\x0e\n\x06source\x18\t \x01(\t\x12\r\n\x05\x66rame\x18\n \x01(\x03\x12\x0e\n\x06time_s\x18\x0b \x01(\x01\x12\x10\n\x08position\x18\x0c \x01(\t\x12\x10\n\x08inverted\x18\r \x01(\x08\"N\n\tSlateTake\x12\x0c\n\x04take\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\x12\x12\n\nmedia_path\x18\x03 \x01(\t\x12\r\n\x05label\x18\x04 \x01(\t\"B\n\nSlateSetup\x12\r\n\x05setup\x18\x01 \x01(\t\x12%\n\x05takes\x18\x02 \x03(\x0b\x32\x16.binsight.v1.SlateTake\"D\n\nSlateScene\x12\r\n\x05scene\x18\x01 \x01(\t\x12\'\n\x06setups\x18\x02 \x03(\x0b\x32\x17.binsight.v1.SlateSetup\"a\n\x12ListSlatesResponse\x12\"\n\x06slates\x18\x01 \x03(\x0b\x32\x12.binsight.v1.Slate\x12\'\n\x06scenes\x18\x02 \x03(\x0b\x32\x17.binsight.v1.SlateScene\"X\n\x12StartIngestRequest\x12\r\n\x05paths\x18\x01 \x03(\t\x12\x16\n\trecursive\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x42\x0c\n\n_recursive\"\x1c\n\nJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xf4\x01\n\nFileResult\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\r\n\x05shots\x18\x05 \x01(\x05\x12\r\n\x05\x66\x61\x63\x65s\x18\x06 \x01(\x05\x12\x10\n\x08warnings\x18\x07 \x03(\t\x12@\n\rstage_seconds\x18\x08 \x03(\x0b\x32).binsight.v1.FileResult.StageSecondsEntry\x1a\x33\n\x11StageSecondsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xa5\x02\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.binsight.v1.JobState\x12\r\n\x05paths\x18\x04 \x03(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\t\x12\x13\n\x0b\x66inished_at\x18\x06 \x01(\t\x12\x13\n\x0b\x66iles_total\x18\x07 \x01(\x05\x12\x12\n\nfiles_done\x18\x08 \x01(\x05\x12\x13\n\x0bshots_found\x18\t \x01(\x05\x12\r\n\x05\x65rror\x18\n \x01(\t\x12&\n\x05\x66iles\x18\x0b \x03(\x0b\x32\x17.binsight.v1.FileResult\x12\x16\n\x0escene_model_id\x18\x0c \x01(\t\x12\x15\n\rface_model_id\x18\r \x01(\t\"\xd7\x01\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.binsight.v1.JobState\x12\x0c\n\x04\x66ile\x18\x03 \x01(\t\x12\r\n\x05stage\x18\x04 \x01(\t\x12\x13\n\x0b\x66rames_done\x18\x05 \x01(\x03\x12\x14\n\x0c\x66rames_total\x18\x06 \x01(\x03\x12\x13\n\x0bshots_found\x18\x07 \x01(\x05\x12\x12\n\nfiles_done\x18\x08 \x01(\x05\x12\x13\n\x0b\x66iles_total\x18\t \x01(\x05\x12\x0f\n\x07message\x18\n \x01(\t\"2\n\x10ListJobsResponse\x12\x1e\n\x04jobs\x18\x01 \x03(\x0b\x32\x10.binsight.v1.Job\":\n\x11ListMediaResponse\x12%\n\x05media\x18\x01 \x03(\x0b\x32\x16.binsight.v1.MediaFile\" \n\x0cMediaRequest\x12\x10\n\x08media_id\x18\x01 \x01(\t\"8\n\x10ListShotsRequest\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\ncluster_id\x18\x02 \x01(\t\"5\n\x11ListShotsResponse\x12 \n\x05shots\x18\x01 \x03(\x0b\x32\x11.binsight.v1.Shot\">\n\x14KeyframeImageRequest\x12\x13\n\x0bkeyframe_id\x18\x01 \x01(\t\x12\x11\n\tthumbnail\x18\x02 \x01(\x08\"#\n\x10\x46\x61\x63\x65ImageRequest\x12\x0f\n\x07\x66\x61\x63\x65_id\x18\x01 \x01(\t\"G\n\x05Image\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\x95\x06\n\rIngestService\x12@\n\x0bStartIngest\x12\x1f.binsight.v1.StartIngestRequest\x1a\x10.binsight.v1.Job\x12<\n\x08WatchJob\x12\x17.binsight.v1.JobRequest\x1a\x15.binsight.v1.JobEvent0\x01\x12\x33\n\x06GetJob\x12\x17.binsight.v1.JobRequest\x1a\x10.binsight.v1.Job\x12=\n\x08ListJobs\x12\x12.binsight.v1.Empty\x1a\x1d.binsight.v1.ListJobsResponse\x12\x36\n\tCancelJob\x12\x17.binsight.v1.JobRequest\x1a\x10.binsight.v1.Job\x12?\n\tListMedia\x12\x12.binsight.v1.Empty\x1a\x1e.binsight.v1.ListMediaResponse\x12=\n\x08GetMedia\x12\x19.binsight.v1.MediaRequest\x1a\x16.binsight.v1.MediaFile\x12J\n\tListShots\x12\x1d.binsight.v1.ListShotsRequest\x1a\x1e.binsight.v1.ListShotsResponse\x12I\n\x10GetKeyframeImage\x12!.binsight.v1.KeyframeImageRequest\x1a\x12.binsight.v1.Image\x12\x41\n\x0cGetFaceImage\x12\x1d.binsight.v1.FaceImageRequest\x1a\x12.binsight.v1.Image\x12/\n\x07Reembed\x12\x12.binsight.v1.Empty\x1a\x10.binsight.v1.Job\x12M\n\nListSlates\x12\x1e.binsight.v1.ListSlatesRequest\x1a\x1f.binsight.v1.ListSlatesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FILERESULT_STAGESECONDSENTRY']._loaded_options = None
   _globals['_FILERESULT_STAGESECONDSENTRY']._serialized_options = b'8\001'
-  _globals['_JOBSTATE']._serialized_start=2037
-  _globals['_JOBSTATE']._serialized_end=2191
+  _globals['_JOBSTATE']._serialized_start=2056
+  _globals['_JOBSTATE']._serialized_end=2210
   _globals['_LISTSLATESREQUEST']._serialized_start=67
   _globals['_LISTSLATESREQUEST']._serialized_end=107
   _globals['_SLATEFIELD']._serialized_start=109
@@ -51,33 +51,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSLATESRESPONSE']._serialized_start=642
   _globals['_LISTSLATESRESPONSE']._serialized_end=739
   _globals['_STARTINGESTREQUEST']._serialized_start=741
-  _globals['_STARTINGESTREQUEST']._serialized_end=810
-  _globals['_JOBREQUEST']._serialized_start=812
-  _globals['_JOBREQUEST']._serialized_end=840
-  _globals['_FILERESULT']._serialized_start=843
-  _globals['_FILERESULT']._serialized_end=1087
-  _globals['_FILERESULT_STAGESECONDSENTRY']._serialized_start=1036
-  _globals['_FILERESULT_STAGESECONDSENTRY']._serialized_end=1087
-  _globals['_JOB']._serialized_start=1090
-  _globals['_JOB']._serialized_end=1383
-  _globals['_JOBEVENT']._serialized_start=1386
-  _globals['_JOBEVENT']._serialized_end=1601
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1603
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1653
-  _globals['_LISTMEDIARESPONSE']._serialized_start=1655
-  _globals['_LISTMEDIARESPONSE']._serialized_end=1713
-  _globals['_MEDIAREQUEST']._serialized_start=1715
-  _globals['_MEDIAREQUEST']._serialized_end=1747
-  _globals['_LISTSHOTSREQUEST']._serialized_start=1749
-  _globals['_LISTSHOTSREQUEST']._serialized_end=1805
-  _globals['_LISTSHOTSRESPONSE']._serialized_start=1807
-  _globals['_LISTSHOTSRESPONSE']._serialized_end=1860
-  _globals['_KEYFRAMEIMAGEREQUEST']._serialized_start=1862
-  _globals['_KEYFRAMEIMAGEREQUEST']._serialized_end=1924
-  _globals['_FACEIMAGEREQUEST']._serialized_start=1926
-  _globals['_FACEIMAGEREQUEST']._serialized_end=1961
-  _globals['_IMAGE']._serialized_start=1963
-  _globals['_IMAGE']._serialized_end=2034
-  _globals['_INGESTSERVICE']._serialized_start=2194
-  _globals['_INGESTSERVICE']._serialized_end=2983
+  _globals['_STARTINGESTREQUEST']._serialized_end=829
+  _globals['_JOBREQUEST']._serialized_start=831
+  _globals['_JOBREQUEST']._serialized_end=859
+  _globals['_FILERESULT']._serialized_start=862
+  _globals['_FILERESULT']._serialized_end=1106
+  _globals['_FILERESULT_STAGESECONDSENTRY']._serialized_start=1055
+  _globals['_FILERESULT_STAGESECONDSENTRY']._serialized_end=1106
+  _globals['_JOB']._serialized_start=1109
+  _globals['_JOB']._serialized_end=1402
+  _globals['_JOBEVENT']._serialized_start=1405
+  _globals['_JOBEVENT']._serialized_end=1620
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1622
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1672
+  _globals['_LISTMEDIARESPONSE']._serialized_start=1674
+  _globals['_LISTMEDIARESPONSE']._serialized_end=1732
+  _globals['_MEDIAREQUEST']._serialized_start=1734
+  _globals['_MEDIAREQUEST']._serialized_end=1766
+  _globals['_LISTSHOTSREQUEST']._serialized_start=1768
+  _globals['_LISTSHOTSREQUEST']._serialized_end=1824
+  _globals['_LISTSHOTSRESPONSE']._serialized_start=1826
+  _globals['_LISTSHOTSRESPONSE']._serialized_end=1879
+  _globals['_KEYFRAMEIMAGEREQUEST']._serialized_start=1881
+  _globals['_KEYFRAMEIMAGEREQUEST']._serialized_end=1943
+  _globals['_FACEIMAGEREQUEST']._serialized_start=1945
+  _globals['_FACEIMAGEREQUEST']._serialized_end=1980
+  _globals['_IMAGE']._serialized_start=1982
+  _globals['_IMAGE']._serialized_end=2053
+  _globals['_INGESTSERVICE']._serialized_start=2213
+  _globals['_INGESTSERVICE']._serialized_end=3002
 # @@protoc_insertion_point(module_scope)

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 
 from ..clustering.review import margin, review_queue
 from ..clustering.types import Placement
-from ..errors import InvalidInput, NotFound
+from ..errors import NotFound
+from ..validate import check_ids, check_limit, shown
 from ..scene_index import ReclusterReport, SceneIndex
 from .views import CharacterView, ClusterTreeView, ClusterView, ProjectView, ReviewItemView
 
@@ -34,8 +35,7 @@ class ClusterService:
         return self.view().character_list()
 
     def review_queue(self, limit: int) -> list[ReviewItemView]:
-        if limit <= 0:
-            raise InvalidInput(f"limit must be a positive number of shots, not {limit}")
+        limit = check_limit(limit, 20)
         view = self.view()
         placements = [Placement(sid, a.cluster_id, a.score, [(c.cluster_id, c.score) for c in a.candidates])
                       for sid, a in view.index.assignments.items() if not a.pinned and view.placed(sid)]
@@ -47,11 +47,11 @@ class ClusterService:
         """Mark bins as seen, so reclusters keep them stable. Every id is checked first: a call
         naming an unknown bin changes nothing."""
         resolved = []
-        for cid in cluster_ids:
+        for cid in check_ids(cluster_ids, "bins"):
             try:
                 resolved.append(self.index.resolve(cid))
             except NotFound:
-                raise NotFound(f"no cluster with id {cid!r}; nothing was marked") from None
+                raise NotFound(f"no cluster with id {shown(cid)}; nothing was marked") from None
         with self.index.transaction():
             for cid in dict.fromkeys(resolved):
                 self.index.update_cluster(cid, seen=True)

@@ -7,6 +7,7 @@ Top-level bins: every scene bin (with its character sub-bins), a people bin for 
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from ..bins import Bin, BinClip, BinKind, BinSet, Slate
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unavailable
+from ..faults import fault_point
 from ..exporters import ExportOptions, available_formats, get_exporter
 from ..records import SlateRecord
 from ..scene_index import SceneIndex
-from ..validate import check_ids, check_name, shown
+from ..validate import MAX_PATH_CHARS, check_ids, check_name, shown
 from .sources import source_media
 from .views import ProjectView
 
@@ -109,13 +111,21 @@ class ExportService:
     def _target(self, out_dir: str) -> Path:
         if "\0" in out_dir:
             raise InvalidInput("the export folder holds a NUL character")
+        if len(out_dir) > MAX_PATH_CHARS:
+            raise InvalidInput(f"an export folder can have at most {MAX_PATH_CHARS} characters, not {len(out_dir)}")
         root = self.root.expanduser().resolve()
         target = (root / out_dir).resolve()  # an absolute out_dir replaces the root, then is checked
         if target != root and not target.is_relative_to(root):
             raise PermissionDenied(f"the server writes exports only under its export root {root}; give a folder "
                                    f"inside it (a relative one is taken from there), or ask for the files' bytes")
-        if target.exists() and not target.is_dir():
-            raise InvalidInput(f"{shown(out_dir)} is a file, not a folder")
+        try:
+            for folder in (target, *target.parents):  # the first one that exists must be a folder
+                if folder.exists():
+                    if not folder.is_dir():
+                        raise InvalidInput(f"{shown(out_dir)}: {shown(folder.name)} is a file, not a folder")
+                    break
+        except OSError as exc:  # a name over 255 bytes, a loop
+            raise InvalidInput(f"{shown(out_dir)} cannot be an export folder ({exc.strerror or exc})") from None
         return target
 
 
@@ -154,18 +164,23 @@ def write_all(folder: Path, files: Sequence[tuple[str, bytes]], overwrite: bool)
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for name, _ in files:  # what an export cut off by a crash left behind
+            for stale in folder.glob(f".{glob.escape(name)}.*.part"):
+                stale.unlink(missing_ok=True)
         for name, data in files:
             tmp = folder / f".{name}.{os.getpid()}.part"
             written.append(tmp)
             with open(tmp, "wb") as f:
                 f.write(data)
                 f.flush()
+                fault_point("export_write")
                 os.fsync(f.fileno())
     except OSError as exc:
         for tmp in written:
             tmp.unlink(missing_ok=True)
         raise Unavailable(f"could not write the export to {folder}: {exc.strerror or exc} "
                           f"(nothing was written; free space or pick another folder)") from None
+    fault_point("export_rename")
     paths = []
     for tmp, (name, _) in zip(written, files):
         os.replace(tmp, folder / name)

@@ -39,13 +39,14 @@ from ..clustering.adapter import (Triplet, fit, triplets_for_merge, triplets_for
                                   triplets_for_split)
 from ..clustering.online import shot_vector
 from ..errors import Conflict, InvalidInput, NotFound
+from ..faults import fault_point
 from ..records import (AdapterRecord, AssignmentRecord, CharacterRecord, ClusterKind, ClusterRecord,
                        ConstraintKind, ConstraintRecord, FaceAssignmentRecord, FeedbackAction, FeedbackRecord,
                        FeedbackState, MediaRecord, SlateRecord, TrainingRecord)
 from ..scene_index import SceneIndex
 from ..slate_index import SlateIndex
 from ..store import Store, decode, encode
-from ..validate import check_id, check_ids, check_limit, check_name, check_number
+from ..validate import check_id, check_ids, check_limit, check_name, check_number, shown
 from .labels import relabel_from_slates
 from .slates import typed_slate
 
@@ -140,6 +141,7 @@ class FeedbackService:
             scene_before, people_before = self.index.snapshot(), self.characters.snapshot()
             yield draft
             self.index.after_correction(set(self.index.changes_since(scene_before).touched()))
+            fault_point("correction")
             # read after the re-scoring: a noise shot the corrected bins now take is part of this
             # correction, and its undo puts that shot back too
             scene = self.index.changes_since(scene_before)
@@ -196,7 +198,7 @@ class FeedbackService:
     def merge_clusters(self, cluster_ids: Sequence[str], actor: str) -> FeedbackResult:
         """Merge bins into the first one given; the others keep their rows (as merged), so their
         ids lead to the survivor and are never reused."""
-        ids = [self.index.resolve(c) for c in cluster_ids]
+        ids = [self.index.resolve(c) for c in check_ids(cluster_ids, "bins", keep_duplicates=True)]
         if len(ids) < 2 or len(set(ids)) != len(ids):
             raise InvalidInput("merging needs two or more different bins (the first one survives)")
         return self._run(FeedbackAction.MERGE_CLUSTERS, actor, ids[0], cluster_ids=ids)
@@ -413,7 +415,7 @@ class FeedbackService:
     def _media(self, media_id: str) -> MediaRecord:
         entry = self.catalog.snapshot().entries.get(check_id(media_id, "a media id"))
         if entry is None:
-            raise NotFound(f"no media with id {media_id!r}")
+            raise NotFound(f"no media with id {shown(media_id)}")
         return entry.media
 
     # ------------------------------------------------------------------------------------------
@@ -464,7 +466,7 @@ class FeedbackService:
         if feedback_id:
             event = next((e for e in events if e.feedback_id == feedback_id), None)
             if event is None:
-                raise NotFound(f"no correction with id {feedback_id!r}")
+                raise NotFound(f"no correction with id {shown(feedback_id)}")
             if event.state is not state:
                 raise Conflict(f"correction {feedback_id} is {event.state}: nothing to "
                                f"{'undo' if state is FeedbackState.APPLIED else 'redo'}")
@@ -560,7 +562,7 @@ class FeedbackService:
         re-adapted at once; bins change on the next recluster, so the editor decides when."""
         rows = {a.version: a for a in self.store.adapters.all()}
         if version and version not in rows:
-            raise NotFound(f"no adapter version {version!r} (have: {', '.join(sorted(rows)) or 'none'})")
+            raise NotFound(f"no adapter version {shown(version)} (have: {', '.join(sorted(rows)) or 'none'})")
         if version and rows[version].model_id != self.index.model_id:
             raise Conflict(f"adapter {version} was trained for {rows[version].model_id}, "
                            f"not the active scene model {self.index.model_id}")
@@ -577,7 +579,7 @@ class FeedbackService:
     def _face(self, face_id: str):
         face = self.store.faces.get(face_id)
         if face is None:
-            raise NotFound(f"no face with id {face_id!r}")
+            raise NotFound(f"no face with id {shown(face_id)}")
         return face
 
     def _unlocked(self, cluster_id: str) -> None:

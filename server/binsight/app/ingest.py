@@ -83,13 +83,11 @@ class IngestService:
         walked by the job, which keeps the video files it finds there."""
         paths = check_paths(paths)
         targets = [self.access.readable(p) for p in paths]  # refused before anything reveals a file
-        for raw, target in zip(paths, targets):
-            if not target.exists():
-                raise InvalidInput(f"{shown(raw)}: no such file or folder")
-        files = list(dict.fromkeys(t for t in targets if not t.is_dir()))
+        kinds = [_kind(raw, target) for raw, target in zip(paths, targets)]
+        files = list(dict.fromkeys(t for t, is_dir in zip(targets, kinds) if not is_dir))
         for path in files:
             probe(str(path))
-        folders = [t for t in targets if t.is_dir()]
+        folders = [t for t, is_dir in zip(targets, kinds) if is_dir]
         return self.jobs.submit("ingest", list(paths), [str(f) for f in files],
                                 self._ingest_work(folders, recursive, force),
                                 scene_model_id=self.models.scene_model_id,
@@ -241,7 +239,7 @@ class IngestService:
     def get_media(self, media_id: str) -> MediaRecord:
         media = self.catalog.snapshot().media.get(media_id)
         if media is None:
-            raise NotFound(f"no media with id {media_id!r}")
+            raise NotFound(f"no media with id {shown(media_id)}")
         return media
 
     def list_shots(self, media_id: str = "", cluster_id: str | None = "") -> list[ShotView]:
@@ -283,3 +281,16 @@ class IngestService:
         data = path.read_bytes()
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         return ImageView(data, "image/jpeg", image.shape[1], image.shape[0])
+
+
+def _kind(raw: str, target: Path) -> bool:
+    """Whether a path under the media roots is a folder (True) or a file (False); one that is
+    neither, or that the system cannot look up (a name over 255 bytes, a loop), is refused."""
+    try:
+        if target.is_dir():
+            return True
+        if target.exists():
+            return False
+    except OSError as exc:
+        raise InvalidInput(f"{shown(raw)}: cannot be looked up ({exc.strerror or exc})") from None
+    raise InvalidInput(f"{shown(raw)}: no such file or folder")

@@ -10,7 +10,11 @@ import numpy as np
 from ..errors import Conflict, InvalidInput
 from ..models.select import ActiveModels
 from ..scene_index import SceneIndex
+from ..validate import check_id, check_limit
 from .views import ProjectView, ShotView
+
+DEFAULT_HITS = 20
+MAX_QUERY_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,13 @@ class SearchService:
         self.view = view
 
     def similar(self, shot_id: str, limit: int) -> SearchResult:
-        return self._search(self.index.shot_vector(shot_id, adapted=False), limit, exclude=shot_id)
+        limit = check_limit(limit, DEFAULT_HITS)
+        return self._search(self.index.shot_vector(check_id(shot_id, "a shot id"), adapted=False), limit, exclude=shot_id)
 
     def text(self, query: str, limit: int) -> SearchResult:
+        limit = check_limit(limit, DEFAULT_HITS)
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidInput(f"a search text can have at most {MAX_QUERY_CHARS} characters, not {len(query)}")
         if not query.strip():
             raise InvalidInput("the search text is empty")
         embedder = self.models.scene

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+HEALTH_INTERVAL_S = 1.0  # how often health asks the store whether it can serve
+
 
 def bind_policy(config: Config, access: Access) -> None:
     """Refuse, with the fix, to serve beyond loopback (gRPC or the review page) without TLS and
@@ -100,6 +102,7 @@ class BinsightServer:
         self._thread = threading.Thread(target=self._loop.run_forever, name="binsight-grpc", daemon=True)
         self._thread.start()
         self._stopped = threading.Event()
+        self._health_task: Any = None  # the store watch, once started
         try:
             self.port = self._run(self._build())
         except BaseException:
@@ -126,9 +129,11 @@ class BinsightServer:
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
         ])
         names = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        self._service_names: list[str] = []
         for module, name, add, servicer in _services(self.project, self.calls):
             add(servicer, self._grpc)
-            names.append(module.DESCRIPTOR.services_by_name[name].full_name)
+            self._service_names.append(module.DESCRIPTOR.services_by_name[name].full_name)
+        names += self._service_names
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._grpc)
         reflection.enable_server_reflection(names, self._grpc)
@@ -164,12 +169,38 @@ class BinsightServer:
             self.project.system.review_url = self.page.url
         self.project.system.address = self.address
         self._run(self._grpc.start())
-        self._run(self._health.set("", health_pb2.HealthCheckResponse.SERVING))
+        for name in ("", *self._service_names):
+            self._run(self._health.set(name, health_pb2.HealthCheckResponse.SERVING))
+        self._health_task = asyncio.run_coroutine_threadsafe(self._watch_store(), self._loop)
         write_card(self.config.data_dir, ServerCard(os.getpid(), self.address, self.page.url if self.page else "",
                                                     utcnow()))
         log.info("serving", extra={"address": self.address, "data_dir": str(self.config.data_dir),
                                    "tls": bool(self.config.tls_cert), "tokens_required": self.gate.required})
         return self
+
+    async def _watch_store(self) -> None:
+        """Health follows the store: NOT_SERVING while it is unavailable (its folder removed or
+        closed to this process), SERVING again once it is back. The probe is a few stats on a
+        thread of its own, so neither busy workers nor a slow disk delay the event loop."""
+        serving = True
+        probe = ThreadPoolExecutor(1, thread_name_prefix="binsight-health")
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await asyncio.sleep(HEALTH_INTERVAL_S)
+                problem = await loop.run_in_executor(probe, self.project.store.problem)
+                if bool(problem) == serving:
+                    serving = not problem
+                    status = health_pb2.HealthCheckResponse.SERVING if serving else \
+                        health_pb2.HealthCheckResponse.NOT_SERVING
+                    for name in ("", *self._service_names):
+                        await self._health.set(name, status)
+                    if serving:
+                        log.warning("store available again: serving")
+                    else:
+                        log.error("store unavailable: not serving", extra={"problem": problem})
+        finally:
+            probe.shutdown(wait=False)
 
     def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let running ones finish, cancel jobs (their committed files stay),
@@ -177,6 +208,8 @@ class BinsightServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self._health_task is not None:
+            self._loop.call_soon_threadsafe(self._health_task.cancel)
         self._run(self._health.enter_graceful_shutdown())
         if self.page is not None:
             self.page.stop()

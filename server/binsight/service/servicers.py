@@ -61,8 +61,8 @@ class IngestServicer(_Servicer, ingest_pb2_grpc.IngestServiceServicer):
 
     @_rpc
     def StartIngest(self, request, context):
-        return to_message(ingest_pb2.Job, self.service.start_ingest(list(request.paths), request.recursive,
-                                                                     request.force))
+        recursive = request.recursive if request.HasField("recursive") else True  # one meaning everywhere
+        return to_message(ingest_pb2.Job, self.service.start_ingest(list(request.paths), recursive, request.force))
 
     async def WatchJob(self, request, context):
         """Streams wait on the event loop, not on a worker thread: any number of open streams
@@ -155,7 +155,7 @@ class ClusterServicer(_Servicer, clusters_pb2_grpc.ClusterServiceServicer):
 
     @_rpc
     def GetReviewQueue(self, request, context):
-        items = self.service.review_queue(request.limit or 20)
+        items = self.service.review_queue(request.limit)
         return clusters_pb2.ReviewQueue(items=[to_message(clusters_pb2.ReviewItem, i) for i in items])
 
     @_rpc
@@ -259,11 +259,11 @@ class SearchServicer(_Servicer, search_pb2_grpc.SearchServiceServicer):
 
     @_rpc
     def SearchText(self, request, context):
-        return to_message(search_pb2.SearchResponse, self.service.text(request.query, request.limit or 20))
+        return to_message(search_pb2.SearchResponse, self.service.text(request.query, request.limit))
 
     @_rpc
     def SearchSimilar(self, request, context):
-        return to_message(search_pb2.SearchResponse, self.service.similar(request.shot_id, request.limit or 20))
+        return to_message(search_pb2.SearchResponse, self.service.similar(request.shot_id, request.limit))
 
 
 class CompareServicer(_Servicer, compare_pb2_grpc.CompareServiceServicer):
