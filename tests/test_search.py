@@ -248,3 +248,49 @@ def test_person_part_and_person_and_face_filters(start_server, people) -> None:
     picture = client.search(shot_id=shots[0].shot_id, person="@Ana Lopez", limit=50, min_score=-1.0)
     assert _ids(picture) == theirs - {shots[0].shot_id}
     assert all(h.matched == ["picture", "person: Ana Lopez"] for h in picture.hits)
+
+
+def test_cli_search_makes_a_bin_and_exports(project, tmp_path: Path) -> None:
+    from test_cli import binsight
+
+    server, client, _, _, _, shots_b = project
+    out = tmp_path / "found"
+    result = binsight("--address", server.address, "search", "B002", "--make-bin", "Reel B", "--export", "edl",
+                      "--out", str(out), data_dir=tmp_path / "cli")
+    assert result.returncode == 0, result.stderr
+    assert TEXT_NEEDS_CLIP in result.stderr
+    lines = result.stdout.splitlines()
+    assert sum("b002_day2.mp4 #" in line for line in lines) == len(shots_b)
+    assert any("words: reel B002" in line for line in lines) and any("create_bin" in line for line in lines)
+    (bin_,) = [c for c in client.list_clusters().clusters if c.name == "Reel B"]
+    assert {s.shot_id for s in bin_.shots} == {s.shot_id for s in shots_b}
+    (edl,) = out.glob("*.edl")
+    assert edl.read_text().count("b002_day2.mp4") >= len(shots_b)
+    bad = binsight("--address", server.address, "search", "--limit", "0", "--min-score", "nan", "x",
+                   data_dir=tmp_path / "cli")
+    assert bad.returncode != 0 and "min_score" in bad.stderr
+
+
+def test_review_page_searches_with_filters_and_makes_a_bin(project) -> None:
+    import httpx
+    from review_project import review_page
+
+    server, client, a, b, shots_a, shots_b = project
+    with review_page(server) as page:
+        with httpx.Client(base_url=page.url, timeout=60,
+                          headers={"X-Binsight-Token": page.gate.token, "X-Binsight-Actor": "alice"}) as http:
+            html = http.get("/search", params={"q": "day1 day2"}).text
+            assert TEXT_NEEDS_CLIP.split(";")[0] in html
+            assert all(f'data-shot-id="{s.shot_id}"' in html for s in shots_a + shots_b)
+            only_b = http.get("/search", params={"q": "day1 day2", "media": b.media_id}).text
+            assert [s.shot_id for s in shots_a if f'data-shot-id="{s.shot_id}"' in only_b] == []
+            assert all(f'data-shot-id="{s.shot_id}"' in only_b for s in shots_b)
+            assert "words: file b002_day2.mp4" in only_b
+            bad = http.get("/search", params={"q": "x", "min_score": "high"}).text
+            assert "min_score must be a number" in bad
+            answer = http.post("/api/create-bin", json={"shot_ids": [s.shot_id for s in shots_b],
+                                                        "name": "From search"}).json()
+            assert answer["message"] == "Made a bin From search of 2 shots" and len(answer["feedback_ids"]) == 1
+    (made,) = [c for c in client.list_clusters().clusters if c.name == "From search"]
+    assert {s.shot_id for s in made.shots} == {s.shot_id for s in shots_b}
+    assert client.list_feedback()[-1].actor == "alice"

@@ -80,6 +80,8 @@ class SearchIndex:
         self._again = False
         self._worker_lock = threading.Lock()
         self._tried_rows = -1  # rows at the last (re)training attempt
+        self._rows = self.table.count()
+        self._indexed = bool(self.table.index_info().kind)
 
     # -- keeping it in step -----------------------------------------------------------------------
     def load(self) -> None:
@@ -115,6 +117,7 @@ class SearchIndex:
             for mid in added:
                 vectors = self.store.keyframes.vector_rows(self.model_id, mid)
                 self.table.add(rows_of(snapshot, mid, vectors))
+            self._rows = self.table.count()
         if added or removed:
             self._maintain()
 
@@ -151,6 +154,7 @@ class SearchIndex:
             params = self._index_params(rows)
             log.info("building search index", extra={"model_id": self.model_id, "rows": rows, **params})
             self.table.build_index(self.settings.index_type, **params)
+            self._indexed = True
         elif info.kind and info.unindexed_rows * 10 > info.indexed_rows:
             self.table.update_index()
 
@@ -179,8 +183,9 @@ class SearchIndex:
     # -- queries ----------------------------------------------------------------------------------
     @property
     def exact(self) -> bool:
-        """A flat scan: below the threshold, or before the first index is trained."""
-        return self.table.count() < self.settings.index_threshold or not self.table.index_info().kind
+        """A flat scan: below the threshold, or before the first index is trained. Read from
+        what the last sync and build saw (asking LanceDB for its indexes costs a query's time)."""
+        return self._rows < self.settings.index_threshold or not self._indexed
 
     def nearest_shots(self, vector: np.ndarray, row_filter: RowFilter, shots: int) -> dict[str, VectorHit]:
         """The ``shots`` shots with a keyframe most like ``vector``, each by its best keyframe.
