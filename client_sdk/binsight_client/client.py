@@ -14,6 +14,7 @@ imports the server package::
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
 
 import grpc
@@ -281,6 +282,22 @@ class Client:
         return t.from_message(t.AdapterReport, self._call(self._feedback.ActivateAdapter, request, timeout))
 
     # -- search ------------------------------------------------------------------------------------
+    def search(self, text: str = "", shot_id: str = "", keyframe_id: str = "", image: bytes = b"", person: str = "",
+               filters: Optional[t.SearchFilters] = None, limit: int = 20, min_score: float = 0.0,
+               timeout: Optional[float] = None) -> t.SearchResult:
+        """Shots matching any mix of text (CLIP when installed, and always the shots' words),
+        an example shot, keyframe or JPEG/PNG image, and a person ("@name" or a character id),
+        restricted by ``filters``; hits below ``min_score`` are left out."""
+        f = filters or t.SearchFilters()
+        wire = search_pb2.SearchFilters(
+            media_ids=list(f.media_ids), cluster_ids=list(f.cluster_ids), person_ids=list(f.person_ids),
+            faces_only=f.faces_only, min_duration_s=f.min_duration_s, max_duration_s=f.max_duration_s,
+            frame_rates=[common_pb2.Rational(num=r.numerator, den=r.denominator) for r in map(Fraction, f.frame_rates)],
+            shot_after=f.shot_after, shot_before=f.shot_before, reels=list(f.reels))
+        request = search_pb2.SearchRequest(text=text, shot_id=shot_id, keyframe_id=keyframe_id, image=bytes(image),
+                                           person=person, filters=wire, limit=limit, min_score=min_score)
+        return t.from_message(t.SearchResult, self._call(self._search.Search, request, timeout))
+
     def search_text(self, query: str, limit: int = 20, timeout: Optional[float] = None) -> List[t.SearchHit]:
         request = search_pb2.SearchTextRequest(query=query, limit=limit)
         return [t.from_message(t.SearchHit, h) for h in self._call(self._search.SearchText, request, timeout).hits]

@@ -257,6 +257,36 @@ class AdapterInfo:
 class SearchHit:
     shot: Shot
     score: float = 0.0
+    keyframe_id: str = ""  # the keyframe that matched
+    matched: List[str] = field(default_factory=list)  # why: "picture", "text", "person: Ana", "words: reel A001"
+
+
+@dataclass
+class SearchResult:
+    """A search's hits, best first; ``notes`` say what the server could not do (text without a
+    CLIP pack matches words only)."""
+
+    hits: List[SearchHit] = field(default_factory=list)
+    model_id: str = ""
+    notes: List[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchFilters:
+    """What a search may return; an empty field does not restrict. ``cluster_ids`` are scene
+    bins ("noise": the noise bucket), ``person_ids`` character ids (shots with all of them),
+    ``shot_after``/``shot_before`` ISO 8601 dates of the files' creation time."""
+
+    media_ids: List[str] = field(default_factory=list)
+    cluster_ids: List[str] = field(default_factory=list)
+    person_ids: List[str] = field(default_factory=list)
+    faces_only: bool = False
+    min_duration_s: float = 0.0
+    max_duration_s: float = 0.0
+    frame_rates: List[Fraction] = field(default_factory=list)
+    shot_after: str = ""
+    shot_before: str = ""
+    reels: List[str] = field(default_factory=list)
 
 
 @dataclass

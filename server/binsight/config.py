@@ -73,6 +73,20 @@ class SlateSettings(SlateConfig):
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class SearchSettings:
+    """How ``search_index`` searches and indexes the keyframe vectors; the defaults are chosen
+    from ``bench/search.py`` (README, Search)."""
+
+    index_threshold: int = 50_000  # rows from which a vector index is built (exact below)
+    index_type: str = "IVF_HNSW_SQ"  # a LanceDB vector index type
+    partitions: int = 0  # IVF partitions; 0: about one per 4096 rows (at least 1)
+    nprobes: int = 20  # partitions searched per query
+    refine_factor: int = 4  # IVF_PQ: candidates re-ranked on the full vectors, as a multiple of k
+    ef: int = 100  # HNSW variants: candidates kept while walking the graph
+    max_limit: int = 1000  # most hits one search may ask for
+
+
 @dataclass
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("binsight")))
@@ -93,6 +107,7 @@ class Config:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     keyframes: KeyframeConfig = field(default_factory=KeyframeConfig)
     slates: SlateSettings = field(default_factory=SlateSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
 
     @property
     def models_path(self) -> Path:

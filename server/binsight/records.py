@@ -347,6 +347,25 @@ class SlateRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchRowRecord:
+    """One keyframe in a scene model's search table (``search_index``): derived from the
+    keyframes, shots, faces and media rows and rebuilt from them when missing or behind. Its
+    columns are the filters search pushes into LanceDB; which bin a shot is in and who is on
+    screen change with every correction, so those are not columns (a bin or person filter
+    becomes a shot-id clause from the live indexes)."""
+
+    keyframe_id: str
+    shot_id: str
+    media_id: str
+    has_faces: bool
+    duration_s: float  # the shot's
+    frame_rate: Fraction
+    shot_date: str  # the file's creation time, UTC "YYYY-MM-DDTHH:MM:SS" (sorts as text); "" unknown
+    reel: str
+    vector: np.ndarray = field(default_factory=_vector, compare=False)  # fixed size in the table
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRecord:
     """An API token (kept by ``access``, not in the database). Only a hash of the secret is
     stored; the name is the editor's name on every correction made with it."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import lancedb
+from lancedb.index import Bitmap, BTree, IvfFlat, IvfHnswPq, IvfHnswSq, IvfPq, IvfRq, IvfSq
 import numpy as np
 import pyarrow as pa
 
@@ -279,6 +280,12 @@ class KeyframesTable(_MediaChild[r.KeyframeRecord]):
         return {sid: np.stack([np.asarray(v, np.float32) for _, v in sorted(rows, key=lambda x: x[0])])
                 for sid, rows in by_shot.items()}
 
+    def vector_rows(self, model_id: str, media_id: str) -> pa.Table:
+        """One file's keyframe vectors of one embedding space, with their keyframe and shot ids
+        (what the search table is derived from)."""
+        return self._arrow(f"model_id = {_quote(model_id)} AND media_id = {_quote(media_id)}",
+                           ["keyframe_id", "shot_id", "vector"])
+
     def local_features(self, shot_ids: Iterable[str]) -> dict[str, list[bytes]]:
         """Each shot's keyframe local-feature blobs, in frame order (only the shots asked: they
         are about 9 KB a keyframe)."""
@@ -350,6 +357,175 @@ class SlatesTable(Table[r.SlateRecord]):
 
     def at_path(self, path: str) -> list[r.SlateRecord]:
         return self._where(f"path = {_quote(path)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RowFilter:
+    """Which rows of a search table a query may see; an empty field does not restrict. It
+    becomes one where-clause that LanceDB applies before the nearest-neighbour step (prefilter),
+    so a filter never shortens the top k."""
+
+    media_ids: frozenset[str] = frozenset()
+    shot_ids: frozenset[str] | None = None  # None: any shot; a set (maybe empty): only these
+    exclude_shots: frozenset[str] = frozenset()
+    faces_only: bool = False
+    min_duration_s: float = 0.0  # 0: no bound
+    max_duration_s: float = 0.0
+    frame_rates: frozenset[Fraction] = frozenset()
+    shot_after: str = ""  # "YYYY-MM-DDTHH:MM:SS" (UTC); "": no bound
+    shot_before: str = ""
+    reels: frozenset[str] = frozenset()
+
+    @property
+    def empty_result(self) -> bool:
+        return self.shot_ids is not None and not (self.shot_ids - self.exclude_shots)
+
+    def where(self) -> str | None:
+        rate = _SCALARS[Fraction].encode
+        parts = []
+        if self.media_ids:
+            parts.append(_in("media_id", sorted(self.media_ids)))
+        if self.shot_ids is not None:
+            parts.append(_in("shot_id", sorted(self.shot_ids)))
+        if self.exclude_shots:
+            parts.append("NOT " + _in("shot_id", sorted(self.exclude_shots)))
+        if self.faces_only:
+            parts.append("has_faces = true")
+        if self.min_duration_s:
+            parts.append(f"duration_s >= {float(self.min_duration_s)!r}")
+        if self.max_duration_s:
+            parts.append(f"duration_s <= {float(self.max_duration_s)!r}")
+        if self.frame_rates:
+            parts.append(_in("frame_rate", sorted(rate(f) for f in self.frame_rates)))
+        if self.shot_after:
+            parts.append(f"shot_date != '' AND shot_date >= {_quote(self.shot_after)}")
+        if self.shot_before:
+            parts.append(f"shot_date != '' AND shot_date <= {_quote(self.shot_before)}")
+        if self.reels:
+            parts.append(_in("reel", sorted(self.reels)))
+        return " AND ".join(f"({p})" for p in parts) or None
+
+
+@dataclasses.dataclass(frozen=True)
+class VectorHit:
+    keyframe_id: str
+    shot_id: str
+    score: float  # cosine similarity
+
+
+@dataclasses.dataclass(frozen=True)
+class VectorIndexInfo:
+    kind: str  # "" when the table has no vector index
+    indexed_rows: int
+    unindexed_rows: int
+
+
+_VECTOR_INDEXES = {"IVF_PQ": IvfPq, "IVF_HNSW_SQ": IvfHnswSq, "IVF_HNSW_PQ": IvfHnswPq, "IVF_FLAT": IvfFlat,
+                   "IVF_SQ": IvfSq, "IVF_RQ": IvfRq}
+
+
+class SearchTable(Table[r.SearchRowRecord]):
+    """The keyframe vectors of one scene model with the filter columns (``SearchRowRecord``):
+    a derived table, not in ``_TABLES`` (not migrated: the search index rebuilds it from the
+    other tables). The vector column is a fixed-size list, which LanceDB's vector indexes need."""
+
+    record, key = r.SearchRowRecord, "keyframe_id"
+    vector_column = "vector"
+    filter_indexes = (("media_id", BTree), ("shot_id", BTree), ("has_faces", Bitmap), ("duration_s", BTree),
+                      ("frame_rate", Bitmap), ("shot_date", BTree), ("reel", Bitmap))
+
+    def __init__(self, db: Any, lock: threading.RLock, name: str, dim: int) -> None:
+        self._lock = lock
+        self.name = name
+        self.dim = dim
+        self.schema = pa.schema([pa.field(f.name, pa.list_(pa.float32(), dim)) if f.name == self.vector_column
+                                 else f for f in schema_of(self.record)])
+        with lock:
+            if name in set(db.list_tables().tables):
+                table = db.open_table(name)
+                if table.schema == self.schema:
+                    self._table = table
+                    return
+                db.drop_table(name)  # another dimension or an older layout: derived, so rebuilt
+            self._table = db.create_table(name, schema=self.schema)
+
+    def add(self, records: Iterable[r.SearchRowRecord]) -> None:
+        self.add_arrow(to_arrow(self.record, records).cast(self.schema))
+
+    def add_arrow(self, data: pa.Table) -> None:
+        """Rows already in Arrow form (a bulk load: the bench's millions of rows)."""
+        if data.num_rows:
+            with self._lock:
+                self._table.add(data.select(self.schema.names).cast(self.schema))
+
+    def delete_media_rows(self, media_ids: Iterable[str]) -> None:
+        media_ids = list(media_ids)
+        if media_ids:
+            self._delete(_in("media_id", media_ids))
+
+    def media_counts(self) -> dict[str, int]:
+        ids = self._arrow(columns=["media_id"]).column("media_id").to_pylist()
+        counts: dict[str, int] = defaultdict(int)
+        for mid in ids:
+            counts[mid] += 1
+        return dict(counts)
+
+    def vectors_of(self, keyframe_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        ids = list(keyframe_ids)
+        if not ids:
+            return {}
+        data = self._arrow(_in("keyframe_id", ids), ["keyframe_id", self.vector_column])
+        vectors = data.column(self.vector_column).to_numpy(zero_copy_only=False)
+        return {k: np.asarray(v, np.float32) for k, v in zip(data.column("keyframe_id").to_pylist(), vectors)}
+
+    def matching(self, row_filter: RowFilter) -> set[str]:
+        """Shot ids of the rows the filter lets through (no vectors involved)."""
+        if row_filter.empty_result:
+            return set()
+        return set(self._arrow(row_filter.where(), ["shot_id"]).column("shot_id").to_pylist())
+
+    def nearest(self, vector: np.ndarray, row_filter: RowFilter, k: int, exact: bool, nprobes: int,
+                refine_factor: int, ef: int) -> list[VectorHit]:
+        """The ``k`` rows most like ``vector`` (cosine) among those the filter lets through:
+        exactly (a flat scan) or through the vector index, re-ranked on the full vectors."""
+        if row_filter.empty_result or k <= 0:
+            return []
+        query = self._table.search(np.asarray(vector, np.float32), vector_column_name=self.vector_column)
+        query = query.distance_type("cosine").select(["keyframe_id", "shot_id", "_distance"]).limit(k)
+        where = row_filter.where()
+        if where:
+            query = query.where(where, prefilter=True)
+        if exact:
+            query = query.bypass_vector_index()
+        else:
+            query = query.nprobes(nprobes).refine_factor(refine_factor).ef(ef)
+        data = query.to_arrow()
+        return [VectorHit(kid, sid, 1.0 - float(d)) for kid, sid, d in
+                zip(data.column("keyframe_id").to_pylist(), data.column("shot_id").to_pylist(),
+                    data.column("_distance").to_pylist())]
+
+    def index_info(self) -> VectorIndexInfo:
+        for index in self._table.list_indices():
+            if self.vector_column in index.columns:
+                stats = self._table.index_stats(index.name)
+                return VectorIndexInfo(str(stats.index_type), int(stats.num_indexed_rows),
+                                       int(stats.num_unindexed_rows))
+        return VectorIndexInfo("", 0, self.count())
+
+    def build_index(self, kind: str, **params: Any) -> None:
+        """(Re)train the vector index (``kind``: a LanceDB type, "IVF_PQ", "IVF_HNSW_SQ", ...) on
+        every row, and index the filter columns so a prefilter is a lookup, not a scan. Runs
+        outside the store lock (minutes at a million rows): LanceDB commits the index as one new
+        version, and readers keep the previous one meanwhile."""
+        config = _VECTOR_INDEXES[kind](distance_type="cosine", **params)
+        self._table.create_index(self.vector_column, config=config, replace=True)
+        for column, scalar in self.filter_indexes:
+            self._table.create_index(column, config=scalar(), replace=True)
+
+    def update_index(self) -> None:
+        """Fold rows added since the last build into the existing indexes (no retraining)."""
+        with self._lock:
+            self._table.optimize()
 
 
 _TABLES: tuple[type[Table[Any]], ...] = (
@@ -504,6 +680,11 @@ class Store:
             self.media.add([media])
             for old in replaces:
                 self.delete_media(old)
+
+    def search_table(self, model_id: str, dim: int) -> SearchTable:
+        """The search table of one scene model (derived; see ``search_index``)."""
+        slug = "".join(c if c.isalnum() else "_" for c in model_id)
+        return SearchTable(self._db, self._lock, f"search_{slug}", dim)
 
     def delete_media(self, media_id: str) -> None:
         with self._lock:

@@ -34,6 +34,7 @@ from ..media.probe import probe
 from ..models.select import ActiveModels
 from ..records import MediaRecord
 from ..scene_index import SceneIndex
+from ..search_index import SearchIndex
 from ..slate_index import SlateIndex
 from ..store import Store
 from ..validate import check_paths, shown
@@ -62,8 +63,9 @@ class IngestService:
     def __init__(self, store: Store, media_cache: Path, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
                  catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
                  view: Callable[[], ProjectView], access: Access, slates: SlateIndex,
-                 slate_settings: SlateSettings) -> None:
+                 slate_settings: SlateSettings, search_index: SearchIndex) -> None:
         self.access = access
+        self.search_index = search_index
         self.slates = slates
         self.slate_settings = slate_settings
         self.store = store
@@ -182,11 +184,12 @@ class IngestService:
             raise InvalidInput(f"no video files in {', '.join(str(f) for f in folders)}")
 
     def _after_commit(self, committed: Committed) -> None:
-        """Show the committed file, place its shots, regroup faces."""
+        """Show the committed file, place its shots, regroup faces, make it searchable."""
         self.catalog.replace_media(committed.media_id, committed.retired_media)
         vectors = self.store.keyframes.vectors(self.index.model_id, committed.media_id)
         self.index.replace_media(vectors, committed.retired_shots, committed.same_frames)
         self.characters.refresh()
+        self.search_index.replace_media(committed.media_id, committed.retired_media)
 
     def watch_job(self, job_id: str, alive: Callable[[], bool]) -> Iterator[Event]:
         return self.jobs.watch(job_id, alive)
@@ -224,6 +227,7 @@ class IngestService:
                 ctx.job.shots_found += shots
             self.catalog.load()
             self.index.load()
+            self.search_index.rebuild()
             if stale:
                 self.index.recluster(use_adapter=True)
             self.characters.load()

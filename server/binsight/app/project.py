@@ -22,6 +22,7 @@ from ..jobs import JobManager
 from ..models.manager import ModelManager
 from ..models.select import ActiveModels
 from ..scene_index import SceneIndex
+from ..search_index import SearchIndex
 from ..slate_index import SlateIndex
 from ..store import Store
 from .clusters import ClusterService
@@ -57,17 +58,20 @@ class Project:
                                                                     self.slates.snapshot()),
                                 evidence=self._evidence)
         self.index.load()
+        self.search_index = SearchIndex(self.store, self.catalog, self.models.scene_model_id, self.models.scene_dim,
+                                        config.search)
+        self.search_index.load()
         self.jobs = JobManager()
         ingestor = Ingestor(self.store, config.media_cache, self.models,
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
         self.access = Access(config.data_dir)
         self.ingest = IngestService(self.store, config.media_cache, self.models, ingestor, self.jobs, self.catalog,
                                     self.index, self.characters, self.view, self.access, self.slates,
-                                    config.slates)
+                                    config.slates, self.search_index)
         self.clusters = ClusterService(self.index, self.view)
         self.feedback = FeedbackService(self.store, self.index, self.characters, self.catalog, self.slates,
                                         config.data_dir)
-        self.search = SearchService(self.index, self.models, self.view)
+        self.search = SearchService(self.index, self.search_index, self.models, self.view)
         self.compare = CompareService(self.access, self.catalog, config.data_dir / "compare")
         self.export = ExportService(self.index, self.view, config.data_dir.name, config.exports_path)
         self.system = SystemService(self.models, self.index, config.data_dir, config.faces.enabled, self.view)

@@ -122,6 +122,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="e.g. fcpxml_version=1.10, fcpxml_layout=keywords, ale_layout=single")
 
+    search = command("search", commands.search, "shots by words, an example shot or picture, a person, with filters")
+    search.add_argument("text", nargs="?", default="", help="words (CLIP text search with a CLIP pack)")
+    search.add_argument("--like", default="", metavar="SHOT", help="shots like this shot (its id)")
+    search.add_argument("--keyframe", default="", metavar="KEYFRAME", help="shots like this keyframe (its id)")
+    search.add_argument("--image", type=Path, metavar="FILE", help="shots like this JPEG or PNG")
+    search.add_argument("--person", default="", help="@name or a character id")
+    search.add_argument("--media", action="append", default=[], metavar="ID", help="only this file (repeatable)")
+    search.add_argument("--bin", action="append", default=[], metavar="ID", help="only this bin, or noise (repeatable)")
+    search.add_argument("--reel", action="append", default=[], help="only this reel (repeatable)")
+    search.add_argument("--faces", action="store_true", help="only shots with faces")
+    search.add_argument("--min-score", type=float, default=0.0, help="leave out hits below this score")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--make-bin", default="", metavar="NAME", help="put the hits in a new bin of this name")
+    search.add_argument("--export", default="", metavar="FORMAT", help="export the hits as one bin (with --out)")
+    search.add_argument("--out", type=Path, help="folder for --export")
+
     feedback = sub.add_parser("feedback", help="corrections, their training data, the adapter", parents=[shared])
     fsub = feedback.add_subparsers(dest="feedback_command", required=True)
     command("list", commands.feedback_list, "every correction: who, when, what, applied or undone", fsub)

@@ -217,6 +217,32 @@ def export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def search(args: argparse.Namespace, config: Config) -> int:
+    if args.export and args.out is None:
+        raise LocalError("--export needs --out DIR")
+    if args.image is not None and not args.image.is_file():
+        raise LocalError(f"{args.image}: no such file")
+    image = args.image.read_bytes() if args.image is not None else b""
+    filters = t.SearchFilters(media_ids=args.media, cluster_ids=args.bin, reels=args.reel, faces_only=args.faces)
+    with connect(config) as client:
+        result = client.search(text=args.text, shot_id=args.like, keyframe_id=args.keyframe, image=image,
+                               person=args.person, filters=filters, limit=args.limit, min_score=args.min_score)
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        render.search(result)
+        shot_ids = [h.shot.shot_id for h in result.hits]
+        name = args.make_bin or f"Search: {args.text or args.person or args.like or args.keyframe or 'picture'}"
+        if args.make_bin and shot_ids:
+            render.feedback(client.create_bin(shot_ids, name=args.make_bin))
+        if args.export and shot_ids:
+            files = client.export(args.export, shot_ids=shot_ids, bin_name=name)
+            for path in write_locally(args.out.resolve(), files):
+                print(path)
+            for warning in files.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def undo(args: argparse.Namespace, config: Config) -> int:
     with connect(config, actor=args.actor) as client:
         render.feedback(client.undo(args.feedback_id), "undid")

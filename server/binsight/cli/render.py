@@ -55,6 +55,14 @@ def tree(clusters: t.ClusterTree) -> None:
             print(f"  {shot_line(shot)}  candidates: {cands or '-'}")
 
 
+def search(result: t.SearchResult) -> None:
+    if not result.hits:
+        print("no shots found")
+    for hit in result.hits:
+        print(f"{hit.score:6.3f}  {shot_line(hit.shot)}  [{hit.shot.shot_id}]")
+        print(f"        {'; '.join(hit.matched)}")
+
+
 def recluster(r: t.ReclusterReport) -> None:
     print(f"{r.shots_total} shots: {r.shots_moved} moved, clusters {r.clusters_before} → {r.clusters_after} "
           f"({r.clusters_created} new, {r.clusters_merged} merged), noise {r.noise_before} → {r.noise_after}, "

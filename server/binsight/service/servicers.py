@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from fractions import Fraction
 from typing import Any, Callable
 
 import grpc
@@ -21,9 +22,9 @@ from ..app.compare import CompareService
 from ..app.export import ExportService
 from ..app.feedback import FeedbackService
 from ..app.ingest import IngestService
-from ..app.search import SearchService
+from ..app.search import SearchFilters, SearchQuery, SearchService
 from ..app.system import SystemService
-from ..errors import BinsightError, PermissionDenied
+from ..errors import BinsightError, InvalidInput, PermissionDenied
 from ..access import allows
 from ..records import TokenScope
 from .calls import Calls, actor, caller
@@ -256,6 +257,24 @@ class FeedbackServicer(_Servicer, feedback_pb2_grpc.FeedbackServiceServicer):
 
 class SearchServicer(_Servicer, search_pb2_grpc.SearchServiceServicer):
     service: SearchService
+
+    @_rpc
+    def Search(self, request, context):
+        f = request.filters
+        rates = []
+        for rate in f.frame_rates:
+            if rate.den <= 0 or rate.num <= 0:
+                raise InvalidInput(f"frame rate {rate.num}/{rate.den} is not a rate (give num/den, both above 0)")
+            rates.append(Fraction(rate.num, rate.den))
+        filters = SearchFilters(
+            media_ids=tuple(f.media_ids), cluster_ids=tuple(cluster_arg(c) for c in f.cluster_ids),
+            person_ids=tuple(f.person_ids), faces_only=f.faces_only, min_duration_s=f.min_duration_s,
+            max_duration_s=f.max_duration_s, frame_rates=tuple(rates), shot_after=f.shot_after,
+            shot_before=f.shot_before, reels=tuple(f.reels))
+        query = SearchQuery(text=request.text, shot_id=request.shot_id, keyframe_id=request.keyframe_id,
+                            image=bytes(request.image), person=request.person, filters=filters,
+                            limit=request.limit, min_score=request.min_score)
+        return to_message(search_pb2.SearchResponse, self.service.search(query))
 
     @_rpc
     def SearchText(self, request, context):

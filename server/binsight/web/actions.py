@@ -66,7 +66,7 @@ class Actions:
     def routes(self) -> list[Route]:
         post = ["POST"]
         return [Route(f"/api/{name}", getattr(self, name.replace("-", "_")), methods=post) for name in (
-            "move", "merge", "split", "rename", "lock", "reject", "assign-face", "reject-face", "merge-people",
+            "move", "merge", "split", "create-bin", "rename", "lock", "reject", "assign-face", "reject-face", "merge-people",
             "rename-person", "undo", "redo", "ingest", "cancel-job")]
 
     async def _run(self, request: Request, work: Callable[[dict[str, Any], str], tuple[list[FeedbackResult], str]]
@@ -115,6 +115,14 @@ class Actions:
             result = self.feedback.split_cluster(cluster_id, _list(body, "shot_ids", "shot ids"), name, actor)
             count = len(json.loads(result.event.detail_json).get("shots", []))
             return [result], f"Split {count} shot{'s' * (count != 1)} into a new bin {self._name(result.event.to_id)}"
+        return await self._run(request, work)
+
+    async def create_bin(self, request: Request) -> JSONResponse:
+        """A new bin of any shots (the search's hits), from wherever they are."""
+        def work(body: dict[str, Any], actor: str) -> tuple[list[FeedbackResult], str]:
+            shots = _list(body, "shot_ids", "shot ids")
+            result = self.feedback.create_bin(shots, _text(body, "name", "the new bin's name", required=False), actor)
+            return [result], f"Made a bin {self._name(result.event.to_id)} of {len(shots)} shot{'s' * (len(shots) != 1)}"
         return await self._run(request, work)
 
     async def rename(self, request: Request) -> JSONResponse:

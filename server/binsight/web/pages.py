@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..app.search import SearchFilters, SearchQuery
 from ..app.views import CharacterView, ProjectView
 from ..errors import BinsightError, InvalidInput, NotFound
 from ..records import FaceRecord
 from ..validate import check_id, check_limit, shown
-from .context import NOISE_BIN_ID, PAGE_SIZE, WebContext
+from .context import NOISE_BIN_ID, PAGE_SIZE, WebContext, core_bin
 from .grids import Paged, header, shot_page
 
 NOBODY = "nobody"
@@ -28,6 +29,15 @@ REVIEW_BATCH = 100
 """Shots one visit of the review queue holds (a reload fetches the next most uncertain ones)."""
 SEARCH_HITS = 60
 FACE_PAGE = 120
+
+
+def _number(value: str, name: str, default: float) -> float:
+    if not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, not {shown(value)}") from None
 
 
 @dataclass(frozen=True)
@@ -112,23 +122,35 @@ class Pages:
                                jobs=list(reversed(self.project.ingest.list_jobs())))
 
     def search(self, request: Request) -> Response:
-        shot_id, text = request.query_params.get("shot", ""), request.query_params.get("q", "")
-        hits, error, example = (), "", None
+        """The search box: words (CLIP text with a pack), an example shot, a person, filters by
+        file, bin and faces, a cut-off; the hits can become a bin (``/api/create-bin``)."""
+        params = request.query_params
+        shot_id, text, person = params.get("shot", ""), params.get("q", ""), params.get("person", "")
+        media_id, bin_id = params.get("media", ""), params.get("bin", "")
+        result, error, example = None, "", None
         try:
+            view = self.project.view()
             if shot_id:
-                view = self.project.view()
                 record = view.catalog.shots.get(check_id(shot_id, "a shot id"))
                 if record is None:
                     raise NotFound(f"no shot with id {shown(shot_id)}")
                 example = view.shot(record)
-                hits = self.project.search.similar(shot_id, SEARCH_HITS).hits
-            elif text:
-                hits = self.project.search.text(text, SEARCH_HITS).hits
+            if shot_id or text.strip() or person.strip():
+                filters = SearchFilters(media_ids=(media_id,) if media_id else (),
+                                        cluster_ids=(core_bin(bin_id),) if bin_id else (),
+                                        faces_only=params.get("faces") == "1")
+                result = self.project.search.search(SearchQuery(
+                    text=text, shot_id=shot_id, person=person, filters=filters, limit=SEARCH_HITS,
+                    min_score=_number(params.get("min_score", ""), "min_score", -1.0 if shot_id else 0.0)))
         except BinsightError as exc:  # shown on the page, with the search box to try again
             error = str(exc)
-        return self.ctx.render("search.html", request, view_name="search", hits=hits, error=error, text=text,
-                               example=example, text_search=self.project.models.scene.supports_text,
-                               scene_model=self.project.models.scene_model_id)
+        view = self.project.view()
+        return self.ctx.render("search.html", request, view_name="search", result=result, error=error, text=text,
+                               person=person, example=example, text_search=self.project.models.scene.supports_text,
+                               scene_model=self.project.models.scene_model_id,
+                               media=sorted(view.catalog.media.values(), key=lambda m: m.path),
+                               bins=view.index.live_clusters(), chosen_media=media_id, chosen_bin=bin_id,
+                               faces=params.get("faces") == "1", min_score=params.get("min_score", ""))
 
     # -- fragments --------------------------------------------------------------------------------
     def bins_fragment(self, request: Request) -> Response:

@@ -226,6 +226,13 @@ async function newBin(card) {
   await correct("/api/split", { cluster_id: view.dataset.binId, shot_ids: chosen, name });
 }
 
+async function makeBin(button) {
+  const shots = button.dataset.shotIds.split(" ").filter(Boolean);
+  const name = await ask(`Name of the new bin (${shots.length} shot${shots.length === 1 ? "" : "s"})`, "");
+  if (name === null) return;
+  await correct("/api/create-bin", { shot_ids: shots, name });
+}
+
 async function rename(input) {
   if (input.value === input.defaultValue) return;
   const path = input.dataset.action === "rename-person" ? "/api/rename-person" : "/api/rename";
@@ -481,6 +488,7 @@ document.addEventListener("click", (event) => {
     case "move": openPicker(card); return;
     case "lock": lock(action).catch(() => {}); return;
     case "split": newBin(null).catch(() => {}); return;
+    case "make-bin": makeBin(action).catch(() => {}); return;
     case "undo": undo(); return;
     case "redo": redo(); return;
     case "export": openExport(); return;
