@@ -5,8 +5,11 @@ The window calls these, and so can any script or test: ``resolve`` is the live R
 shots and bins; these functions read the Media Pool, send it to the server and write the
 server's answer back into Resolve as folders, clip metadata, markers and timelines.
 
-All Resolve calls happen on the calling thread (Resolve's API is not thread-safe); only short
-unary server calls are made, so a UI can call them from its event loop.
+All Resolve calls happen on the calling thread (Resolve's API is not thread-safe); only unary
+server calls are made, so a UI can call them from its event loop. Long work is split so a timer
+can follow it: an ingest returns its job id (:func:`job_progress`), a timeline comparison
+returns a :class:`PendingCompare` whose renders are polled. The one call that can take long is
+``Compare`` on files the server has not analysed before (a full decode, cached afterwards).
 """
 
 from __future__ import annotations
