@@ -27,7 +27,8 @@ def free_port() -> int:
 
 def serve(data_dir: Path, port: int) -> subprocess.Popen:
     allow_test_media(data_dir, data_dir.parent)
-    env = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_FACES__ENABLED": "false"}
+    env = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_FACES__ENABLED": "false",
+           "BINSIGHT_HTTP_ADDRESS": "127.0.0.1:0"}  # the page on any free port: 8765 may be taken
     proc = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", f"127.0.0.1:{port}", "serve"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     client = Client(f"127.0.0.1:{port}", timeout=120)
