@@ -78,11 +78,11 @@ class SearchSettings:
     """How ``search_index`` searches and indexes the keyframe vectors; the defaults are chosen
     from ``bench/search.py`` (README, Search)."""
 
-    index_threshold: int = 50_000  # rows from which a vector index is built (exact below)
-    index_type: str = "IVF_HNSW_SQ"  # a LanceDB vector index type
+    index_threshold: int = 5_000  # rows from which a vector index is built (exact below)
+    index_type: Literal["IVF_RQ", "IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ", "IVF_HNSW_PQ", "IVF_FLAT"] = "IVF_RQ"
     partitions: int = 0  # IVF partitions; 0: about one per 4096 rows (at least 1)
-    nprobes: int = 20  # partitions searched per query
-    refine_factor: int = 4  # IVF_PQ: candidates re-ranked on the full vectors, as a multiple of k
+    nprobes: int = 40  # partitions searched per query
+    refine_factor: int = 10  # quantized indexes: candidates re-ranked on the full vectors, a multiple of k
     ef: int = 100  # HNSW variants: candidates kept while walking the graph
     max_limit: int = 1000  # most hits one search may ask for
 

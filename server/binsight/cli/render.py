@@ -59,8 +59,11 @@ def search(result: t.SearchResult) -> None:
     if not result.hits:
         print("no shots found")
     for hit in result.hits:
-        print(f"{hit.score:6.3f}  {shot_line(hit.shot)}  [{hit.shot.shot_id}]")
-        print(f"        {'; '.join(hit.matched)}")
+        shot = hit.shot
+        faces = f"  faces={shot.face_count}" if shot.face_count else ""
+        slate = f"{shot.slate}  " if shot.slate else ""
+        print(f"{hit.score:6.3f}  {slate}{Path(shot.media_path).name} #{shot.index + 1}  {shot.source_in}-{shot.source_out}"
+              f"{faces}  [{shot.shot_id}]  {'; '.join(hit.matched)}")
 
 
 def recluster(r: t.ReclusterReport) -> None:
