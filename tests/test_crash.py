@@ -141,14 +141,16 @@ def test_kill_9_at_each_ingest_stage(tmp_path: Path, base, clips, stage: str) ->
     assert rows.shots.count() == rows.assignments.count() == len(shots)
 
 
-def test_kill_9_during_a_correction(tmp_path: Path, base) -> None:
+@pytest.mark.parametrize("point", ["correction", "journal"])
+def test_kill_9_during_a_correction(tmp_path: Path, base, point: str) -> None:
     """A correction cut off before it is logged was never acknowledged: after the restart it is
-    either wholly there (bins and log) or not at all, and every earlier one holds."""
+    wholly there (bins and log: killed once its journal row was written, ``journal``) or not at
+    all (killed while it was being worked out, ``correction``), and every earlier one holds."""
     data = tmp_path / "case" / "data"
     shutil.copytree(base[0], data)
     acked = base[1]
     port = free_port()
-    proc = serve(data, port, faults="correction")
+    proc = serve(data, port, faults=point)
     with Client(f"127.0.0.1:{port}", timeout=120, actor="ed") as client:
         shot = next(s for s in client.list_shots() if s.shot_id != acked["pinned"])
         with pytest.raises(Unavailable):
@@ -162,6 +164,7 @@ def test_kill_9_during_a_correction(tmp_path: Path, base) -> None:
             logged = len(client.list_feedback()) > len(acked["feedback"])
             after = next(s for s in client.list_shots() if s.shot_id == shot.shot_id)
             assert logged == (after.cluster_id == "" and after.pinned), "a correction half applied"
+            assert logged == (point == "journal")
             client.move_shot(shot.shot_id, "")  # and the bins still take corrections
             each_shot_in_one_bin(client)
     finally:

@@ -8,6 +8,7 @@ gets the job's current state and then every later event it has not seen.
 from __future__ import annotations
 
 import collections
+import contextvars
 import itertools
 import logging
 import queue
@@ -142,7 +143,8 @@ class JobManager:
             self._events[job.job_id] = collections.deque(maxlen=self._HISTORY)
             self._contexts[job.job_id] = JobContext(self, job)
         self._publish(job, message="queued")
-        self._queue.put((job, work))
+        # the job runs in its caller's context: its log lines carry the request id that started it
+        self._queue.put((job, work, contextvars.copy_context()))
         log.info("job queued", extra={"job_id": job.job_id, "kind": kind, "files": len(files)})
         return self.get(job.job_id)
 
@@ -249,23 +251,27 @@ class JobManager:
             item = self._queue.get()
             if item is None:
                 return
-            job, work = item
-            context = self._contexts[job.job_id]
-            with self._lock:
-                if job.state is not JobState.QUEUED:
-                    continue
-                job.state = JobState.RUNNING
-            self._publish(job, message="started")
-            try:
-                work(context)
-            except Cancelled as exc:
-                self._finish(job, JobState.CANCELLED, str(exc))
-            except Exception as exc:  # a job failure must never kill the worker
-                log.exception("job failed", extra={"job_id": job.job_id})
-                self._finish(job, JobState.FAILED, f"{type(exc).__name__}: {exc}")
+            job, work, caller = item
+            caller.run(self._run_one, job, work)
+
+    def _run_one(self, job: Job, work: Work) -> None:
+        """One job, start to finish (in the context of the request that submitted it)."""
+        context = self._contexts[job.job_id]
+        with self._lock:
+            if job.state is not JobState.QUEUED:
+                return
+            job.state = JobState.RUNNING
+        self._publish(job, message="started")
+        try:
+            work(context)
+        except Cancelled as exc:
+            self._finish(job, JobState.CANCELLED, str(exc))
+        except Exception as exc:  # a job failure must never kill the worker
+            log.exception("job failed", extra={"job_id": job.job_id})
+            self._finish(job, JobState.FAILED, f"{type(exc).__name__}: {exc}")
+        else:
+            failed = [f for f in job.files if f.status is FileStatus.FAILED]
+            if failed and len(failed) == len(job.files):
+                self._finish(job, JobState.FAILED, "; ".join(f"{f.path}: {f.message}" for f in failed))
             else:
-                failed = [f for f in job.files if f.status is FileStatus.FAILED]
-                if failed and len(failed) == len(job.files):
-                    self._finish(job, JobState.FAILED, "; ".join(f"{f.path}: {f.message}" for f in failed))
-                else:
-                    self._finish(job, JobState.CANCELLED if context.cancel_requested.is_set() else JobState.SUCCEEDED)
+                self._finish(job, JobState.CANCELLED if context.cancel_requested.is_set() else JobState.SUCCEEDED)

@@ -37,7 +37,7 @@ class Registry:
         key = tuple(sorted(labels.items()))
         with self._lock:
             self._help.setdefault(name, help)
-            series = self._histograms[name].setdefault(key, [0.0] * (len(BUCKETS) + 2))
+            series = self._histograms[name].setdefault(key, [0.0] * (len(BUCKETS) + 3))  # buckets, +Inf, sum, count
             series[bisect.bisect_left(BUCKETS, seconds)] += 1
             series[-2] += seconds
             series[-1] += 1

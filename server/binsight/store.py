@@ -10,14 +10,18 @@ media row is missing (a crash mid-ingest) are removed, so a reader never sees ha
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import json
 import logging
 import fcntl
 import os
 import threading
 import typing
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -36,6 +40,7 @@ from .migrations import migrate
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
+JOURNAL_PREFIX = "journal-"  # meta rows holding an atomic group of writes until it is made
 
 R = TypeVar("R")
 
@@ -137,6 +142,10 @@ def _in(column: str, values: Iterable[str]) -> str:
 # ------------------------------------------------------------------------------------------------
 # tables
 # ------------------------------------------------------------------------------------------------
+_journal: contextvars.ContextVar[list | None] = contextvars.ContextVar("binsight_journal", default=None)
+"""The writes of the atomic group this thread is in (``Store.atomic``), held back until it ends."""
+
+
 class Table(Generic[R]):
     """One LanceDB table of one record type, keyed by one field. Writes are serialised by the
     store's lock (LanceDB commits one version per write); reads see the last committed version."""
@@ -183,6 +192,8 @@ class Table(Generic[R]):
 
     # -- writes ----------------------------------------------------------------------------------
     def add(self, records: Iterable[R]) -> None:
+        if self._journaled("add", records):
+            return
         data = to_arrow(self.record, records)
         if data.num_rows:
             with self._lock:
@@ -193,7 +204,7 @@ class Table(Generic[R]):
         """Insert or replace by key; of several records with one key the last wins (a merge
         with duplicate source keys is an error in LanceDB)."""
         unique = {getattr(rec, self.key): rec for rec in records}
-        if not unique:
+        if not unique or self._journaled("upsert", unique.values()):
             return
         data = to_arrow(self.record, unique.values())
         with self._lock:
@@ -207,6 +218,10 @@ class Table(Generic[R]):
             self._delete(_in(self.key, keys))
 
     def _delete(self, where: str) -> None:
+        ops = _journal.get()
+        if ops is not None:
+            ops.append([self.name, "where", where])
+            return
         with self._lock:
             self._latest()
             self._table.delete(where)
@@ -215,6 +230,25 @@ class Table(Generic[R]):
         with self._lock:
             self._latest()
             self._table.optimize()
+
+    def _journaled(self, op: str, records: Iterable[R]) -> bool:
+        """Inside ``Store.atomic``: keep the write for the group's commit instead of making it."""
+        ops = _journal.get()
+        if ops is None:
+            return False
+        rows = [encode(rec) for rec in records]
+        if rows:
+            ops.append([self.name, op, rows])
+        return True
+
+    def replay(self, op: str, payload: Any) -> None:
+        """Make one journaled write (``Store.atomic``, or a start-up after a crash mid-commit):
+        upserts and deletes are idempotent; an add is made an upsert so a replay adds nothing
+        twice."""
+        if op == "where":
+            self._delete(payload)
+        else:
+            self.upsert(decode(self.record, row) for row in payload)
 
     def _latest(self) -> None:
         """Write on top of the newest version, another process's writes included (an upsert on
@@ -609,7 +643,46 @@ class Store:
         self.training = TrainingTable(self._db, self._lock)
         self.adapters = AdaptersTable(self._db, self._lock)
         self.slates = SlatesTable(self._db, self._lock)
+        self._replay_journal()
         self._remove_uncommitted()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Writes made inside (by this thread) land together or not at all: they are held back,
+        then written first as one journal row in ``meta`` (one LanceDB commit), then made, then
+        the journal row is dropped. A crash before the journal row leaves none of them; after
+        it, the next open makes them (``_replay_journal``). A correction is one such group: its
+        placements, bin rows, constraints, training rows and log entry. Nested groups join the
+        outer one. An exception inside still writes what was done (memory already holds it)."""
+        if _journal.get() is not None:
+            yield
+            return
+        ops: list = []
+        token = _journal.set(ops)
+        try:
+            yield
+        finally:
+            _journal.reset(token)
+            if ops:
+                key = f"{JOURNAL_PREFIX}{uuid.uuid4().hex}"
+                with self._lock:
+                    self.meta.add([r.MetaRecord(key, json.dumps(ops))])
+                    fault_point("journal")  # the group is on disk, none of it made yet
+                    self._apply(ops)
+                    self.meta.delete([key])
+
+    def _apply(self, ops: list) -> None:
+        tables = {t.name: t for t in self.tables()}
+        for name, op, payload in ops:
+            tables[name].replay(op, payload)
+
+    def _replay_journal(self) -> None:
+        """Make the writes of atomic groups a crash cut off after their journal row."""
+        for row in sorted(self.meta.all(), key=lambda m: m.key):
+            if row.key.startswith(JOURNAL_PREFIX):
+                log.warning("completing writes cut off by a crash", extra={"journal": row.key})
+                self._apply(json.loads(row.value))
+                self.meta.delete([row.key])
 
     @property
     def lock(self) -> "WriteLock":

@@ -137,7 +137,7 @@ class FeedbackService:
     def _correction(self, draft: _Draft, existing: FeedbackRecord | None = None) -> Iterator[_Draft]:
         """Run a correction as one transaction and log it with its undo. ``existing``: the
         logged correction a redo re-applies (its id and triplets are kept)."""
-        with self.index.transaction(), self.characters.transaction():
+        with self.index.transaction(), self.characters.transaction(), self.store.atomic():
             scene_before, people_before = self.index.snapshot(), self.characters.snapshot()
             yield draft
             self.index.after_correction(set(self.index.changes_since(scene_before).touched()))
@@ -423,7 +423,7 @@ class FeedbackService:
     # ------------------------------------------------------------------------------------------
     def undo(self, actor: str, feedback_id: str = "") -> FeedbackResult:
         """Undo a correction (by default the actor's latest one that stands)."""
-        with self.index.transaction(), self.characters.transaction():
+        with self.index.transaction(), self.characters.transaction(), self.store.atomic():
             event = self._pick(feedback_id, actor, FeedbackState.APPLIED)
             if not event.inverse_json:
                 raise Conflict(f"{event.action} {event.feedback_id} was made before undo existed and cannot be undone")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from ..log import request_id
 from ..metrics import Registry
 from ..records import TokenRecord
 
+log = logging.getLogger(__name__)
 _caller: contextvars.ContextVar[TokenRecord | None] = contextvars.ContextVar("binsight_caller", default=None)
 
 
@@ -58,7 +60,9 @@ class Calls:
                 self.open_streams -= 1
             status = context.code() if hasattr(context, "code") else None
             code = status.name if isinstance(status, grpc.StatusCode) else code
-            self.metrics.observe("binsight_rpc_seconds", "RPC latency by method and status",
-                                 time.perf_counter() - started, method=rpc, code=code)
+            seconds = time.perf_counter() - started
+            self.metrics.observe("binsight_rpc_seconds", "RPC latency by method and status", seconds,
+                                 method=rpc, code=code)
+            log.debug("rpc", extra={"rpc": rpc, "code": code, "ms": round(seconds * 1000, 2)})
             request_id.reset(tokens[0])
             _caller.reset(tokens[1])
