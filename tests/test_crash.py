@@ -7,11 +7,9 @@ pin, a full disk fails an export cleanly, and two writers on one table lose noth
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -21,25 +19,14 @@ import pytest
 from binsight.records import MetaRecord
 from binsight.store import Store
 from binsight_client import Client, Unavailable
-from conftest import allow_test_media
 from media_factory import encode, shared_media
 from test_server import FPS, PLAN, pan_shot, still_shot
-from test_shutdown import free_port
+from test_shutdown import free_port, serve as serve_process
 
 
 def serve(data_dir: Path, port: int, faults: str = "") -> subprocess.Popen:
-    allow_test_media(data_dir, data_dir.parent.parent)
-    env = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_FACES__ENABLED": "false",
-           "BINSIGHT_SLATES__ENABLED": "false", "BINSIGHT_FAULTS": faults}
-    proc = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", f"127.0.0.1:{port}", "serve"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    with Client(f"127.0.0.1:{port}", timeout=120) as client:
-        try:
-            client.wait_ready(timeout=60)
-        except Exception:
-            proc.kill()
-            raise AssertionError(f"binsight serve did not come up: {proc.communicate()[1][-2000:]}") from None
-    return proc
+    return serve_process(data_dir, port, data_dir.parent.parent, BINSIGHT_SLATES__ENABLED="false",
+                         BINSIGHT_FAULTS=faults)
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -25,10 +25,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(data_dir: Path, port: int) -> subprocess.Popen:
-    allow_test_media(data_dir, data_dir.parent)
+def serve(data_dir: Path, port: int, media_root: Path | None = None, **env: str) -> subprocess.Popen:
+    """``binsight serve`` as its own process on ``port``, faces off, its page on any free port
+    (8765 may be taken), reading media under ``media_root`` (default: the data dir's parent);
+    ``env`` adds settings (e.g. ``BINSIGHT_FAULTS``). Returns once it answers health."""
+    allow_test_media(data_dir, media_root or data_dir.parent)
     env = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_FACES__ENABLED": "false",
-           "BINSIGHT_HTTP_ADDRESS": "127.0.0.1:0"}  # the page on any free port: 8765 may be taken
+           "BINSIGHT_HTTP_ADDRESS": "127.0.0.1:0", **env}
     proc = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", f"127.0.0.1:{port}", "serve"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     client = Client(f"127.0.0.1:{port}", timeout=120)
