@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +33,7 @@ from .media.shots import detect_shots
 from .media.types import Detection, DetectorConfig, FrameSample, MediaInfo
 from .models.select import ActiveModels
 from .records import FaceRecord, KeyframeRecord, MediaRecord, ShotRecord
+from .storage import Blobs
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -136,9 +135,9 @@ class _StageClock:
 class Ingestor:
     """Turns one file into committed rows, with the project's active models."""
 
-    def __init__(self, store: Store, media_cache: Path, models: ActiveModels, settings: IngestSettings) -> None:
+    def __init__(self, store: Store, blobs: Blobs, models: ActiveModels, settings: IngestSettings) -> None:
         self.store = store
-        self.media_cache = media_cache
+        self.blobs = blobs
         self.models = models
         self.settings = settings
 
@@ -166,11 +165,10 @@ class Ingestor:
                                  progress=lambda done, total, shots: progress(Stage.DETECT, done, total),
                                  cancelled=cancelled)
         clock.lap("detect")
-        folder = self.media_cache / media_id
         try:
-            rows = self._embed_shots(path, info, detection, media_id, folder, progress, cancelled, clock)
+            rows = self._embed_shots(path, info, detection, media_id, progress, cancelled, clock)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            self.blobs.remove_media(media_id)
             raise
         warnings = (*info.warnings, *detection.warnings)
         media = media_record(info, media_id, digest, path, warnings, detection.truncated, scene_model,
@@ -183,7 +181,7 @@ class Ingestor:
         replaced = [old for old in old_ids if old != media_id]
         self.store.commit_media(media, rows.shots, rows.keyframes, rows.faces, replaces=replaced)
         for old in replaced:
-            shutil.rmtree(self.media_cache / old, ignore_errors=True)
+            self.blobs.remove_media(old)
         clock.lap("store")
         by_frames = {(s.start_frame, s.end_frame): s.shot_id for s in old_shots}
         same = {s.shot_id: by_frames[(s.start_frame, s.end_frame)] for s in rows.shots
@@ -198,9 +196,8 @@ class Ingestor:
             outcome.message = "file is truncated: the decodable part was ingested"
         return outcome, Committed(media_id, tuple(replaced), tuple(s.shot_id for s in old_shots), same)
 
-    def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str, folder: Path,
+    def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str,
                      progress: Progress, cancelled: Callable[[], bool], clock: "_StageClock") -> FileRows:
-        folder.mkdir(parents=True, exist_ok=True)
         rows = FileRows()
         shots = {s.index: s for s in detection.shots}
         embedder = self.models.scene
@@ -236,7 +233,7 @@ class Ingestor:
                                              shot.start_s, shot.end_s, shot.moving, float(shot.motion)))
                 for sample in samples:
                     if sample.is_keyframe:
-                        pending.append((self._keyframe(sample, shot_id, media_id, folder), sample))
+                        pending.append((self._keyframe(sample, shot_id, media_id), sample))
                 if faces is not None:
                     face_jobs.append(faces.submit(self._shot_faces, samples, shot_id, media_id))
                     while len(face_jobs) >= _FACE_WORKERS:
@@ -259,7 +256,7 @@ class Ingestor:
         """Re-embed one file's stored keyframe JPEGs with the active models (faces are detected
         again on the keyframes); the video is not decoded again. Returns its shot count."""
         keyframes = self.store.keyframes.of_media(media.media_id)
-        images = [cv2.imread(str(self.media_cache / k.image_path)) for k in keyframes]
+        images = [_read_jpeg(self.blobs.get(k.image_path)) for k in keyframes]
         missing = [k.image_path for k, image in zip(keyframes, images) if image is None]
         if missing:
             raise InvalidInput(f"{media.path}: keyframe images missing from the data dir "
@@ -281,19 +278,18 @@ class Ingestor:
         self.store.commit_media(record, shots, new_keyframes, faces)
         return len(shots)
 
-    def _keyframe(self, sample: FrameSample, shot_id: str, media_id: str, folder: Path) -> KeyframeRecord:
+    def _keyframe(self, sample: FrameSample, shot_id: str, media_id: str) -> KeyframeRecord:
         keyframe_id = f"{shot_id}-k{sample.frame}"
-        image_path = folder / f"{keyframe_id}.jpg"
-        thumb_path = folder / f"{keyframe_id}.thumb.jpg"
-        _write_jpeg(image_path, sample.image, 90)
+        image_key = f"{media_id}/{keyframe_id}.jpg"
+        thumb_key = f"{media_id}/{keyframe_id}.thumb.jpg"
+        _write_jpeg(self.blobs, image_key, sample.image, 90)
         h, w = sample.image.shape[:2]
         scale = THUMB_LONG_SIDE / max(h, w)
         thumb = cv2.resize(sample.image, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA) if scale < 1 else sample.image
-        _write_jpeg(thumb_path, thumb, 80)
+        _write_jpeg(self.blobs, thumb_key, thumb, 80)
         return KeyframeRecord(keyframe_id, shot_id, media_id, sample.frame, sample.time_s, float(sample.sharpness),
-                              str(image_path.relative_to(self.media_cache)),
-                              str(thumb_path.relative_to(self.media_cache)), self.models.scene_model_id)
+                              image_key, thumb_key, self.models.scene_model_id)
 
     def _shot_faces(self, samples: Sequence[FrameSample], shot_id: str, media_id: str) -> list[FaceRecord]:
         """Faces of one shot's samples, analysed as one shot (dlib scans it coarse to fine
@@ -310,13 +306,13 @@ class Ingestor:
         records = []
         for n, face in enumerate(faces):
             face_id = f"{shot_id}-f{sample.frame}-{n}"
-            crop = self.media_cache / media_id / f"{face_id}.jpg"
-            _write_jpeg(crop, face_crop(sample.image, face.box), 85)
+            crop = f"{media_id}/{face_id}.jpg"
+            _write_jpeg(self.blobs, crop, face_crop(sample.image, face.box), 85)
             records.append(FaceRecord(
                 face_id, shot_id, media_id, sample.frame, sample.time_s, tuple(float(v) for v in face.box),
                 tuple(float(v) for v in np.asarray(face.landmarks, np.float32).reshape(-1)),
                 float(face.det_score), float(face.sharpness), float(face.size_px), self.models.face_model_id,
-                str(crop.relative_to(self.media_cache)), np.asarray(face.vector, np.float32)))
+                crop, np.asarray(face.vector, np.float32)))
         return records
 
 
@@ -336,13 +332,15 @@ def face_crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
     return cv2.resize(patch, (FACE_CROP_PX, FACE_CROP_PX), interpolation=cv2.INTER_AREA)
 
 
-def _write_jpeg(path: Path, image: np.ndarray, quality: int) -> None:
+def _write_jpeg(blobs: Blobs, key: str, image: np.ndarray, quality: int) -> None:
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
-        raise RuntimeError(f"could not encode keyframe {path.name}")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data.tobytes())
-    os.replace(tmp, path)
+        raise RuntimeError(f"could not encode keyframe {key}")
+    blobs.put(key, data.tobytes())
+
+
+def _read_jpeg(data: bytes | None) -> np.ndarray | None:
+    return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
 def media_record(info: MediaInfo, media_id: str, digest: str, path: Path, warnings: Sequence[str],

@@ -15,7 +15,7 @@ import logging
 import threading
 import typing
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -350,13 +350,16 @@ class SchemaMismatch(Conflict):
 
 
 class Store:
-    """Every table of a project, opened (and created when missing) at ``path``."""
+    """Every table of a project, opened (and created when missing) at ``path``: a local folder,
+    or an ``s3://`` uri with its ``storage_options`` (see ``storage.locate``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        migrate(self.path, SCHEMA_VERSION, {cls.name: schema_of(cls.record) for cls in _TABLES})
-        self._db = lancedb.connect(str(self.path))
+    def __init__(self, path: Path | str, storage_options: Mapping[str, str] | None = None) -> None:
+        self.remote = str(path).startswith("s3://")
+        self.path = str(path) if self.remote else Path(path)
+        if isinstance(self.path, Path):  # a bucket needs no folder, and holds no pre-2 schema to migrate
+            self.path.mkdir(parents=True, exist_ok=True)
+            migrate(self.path, SCHEMA_VERSION, {cls.name: schema_of(cls.record) for cls in _TABLES})
+        self._db = lancedb.connect(str(self.path), storage_options=dict(storage_options) if storage_options else None)
         self._lock = threading.RLock()
         self.meta = MetaTable(self._db, self._lock)
         self._check_schema_version()

@@ -35,6 +35,7 @@ from ..models.select import ActiveModels
 from ..records import MediaRecord
 from ..scene_index import SceneIndex
 from ..slate_index import SlateIndex
+from ..storage import Blobs
 from ..store import Store
 from ..validate import check_paths, shown
 from .labels import relabel_from_slates
@@ -59,7 +60,7 @@ class SlatesView:
 
 
 class IngestService:
-    def __init__(self, store: Store, media_cache: Path, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
+    def __init__(self, store: Store, blobs: Blobs, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
                  catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
                  view: Callable[[], ProjectView], access: Access, slates: SlateIndex,
                  slate_settings: SlateSettings) -> None:
@@ -67,7 +68,7 @@ class IngestService:
         self.slates = slates
         self.slate_settings = slate_settings
         self.store = store
-        self.media_cache = media_cache
+        self.blobs = blobs
         self.models = models
         self.ingestor = ingestor
         self.jobs = jobs
@@ -277,9 +278,8 @@ class IngestService:
         return self._jpeg(face.crop_path, f"face {face_id}")
 
     def _jpeg(self, relative: str, what: str) -> ImageView:
-        path = self.media_cache / relative
-        if not path.is_file():
-            raise NotFound(f"the image of {what} is missing from the data dir (re-ingest its file)")
-        data = path.read_bytes()
+        data = self.blobs.get(relative)
+        if data is None:
+            raise NotFound(f"the image of {what} is missing from the library (re-ingest its file)")
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         return ImageView(data, "image/jpeg", image.shape[1], image.shape[0])

@@ -41,7 +41,8 @@ class Project:
     def __init__(self, config: Config) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(config.db_path)
+        self.location = config.location()
+        self.store = Store(self.location.db_uri, self.location.storage_options)
         self.models = ActiveModels(ModelManager(config.models_path), config.scene_model,
                                    config.faces if config.faces.enabled else None, config.faces.pack)
         self.catalog = Catalog(self.store)
@@ -58,10 +59,10 @@ class Project:
                                 evidence=self._evidence)
         self.index.load()
         self.jobs = JobManager()
-        ingestor = Ingestor(self.store, config.media_cache, self.models,
+        ingestor = Ingestor(self.store, self.location.blobs, self.models,
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
         self.access = Access(config.data_dir)
-        self.ingest = IngestService(self.store, config.media_cache, self.models, ingestor, self.jobs, self.catalog,
+        self.ingest = IngestService(self.store, self.location.blobs, self.models, ingestor, self.jobs, self.catalog,
                                     self.index, self.characters, self.view, self.access, self.slates,
                                     config.slates)
         self.clusters = ClusterService(self.index, self.view)
