@@ -84,6 +84,9 @@ class Config:
     scene_model: str = "auto"  # "auto": best installed CLIP pack, else "pixels"
     models_dir: Path | None = None  # default: <data_dir>/models
     workers: int = 8  # gRPC worker threads for unary calls
+    executor: Literal["local", "ray"] = "local"  # where ingest analyses files (see executors.py)
+    ray_address: str = ""  # executor "ray": the cluster to join ("" = start a local one); e.g. "ray://head:10001"
+    ray_workers: int = 2  # executor "ray": IngestWorker actors (each loads the models once)
     log_level: str = "INFO"
     log_format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
     tls_cert: Path | None = None  # server certificate (PEM); with tls_key, required off loopback

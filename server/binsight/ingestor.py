@@ -107,6 +107,19 @@ class Committed:
 Progress = Callable[[Stage, int, int], None]  # (stage, done, total)
 
 
+@dataclass(frozen=True)
+class Analysed:
+    """A file taken up to its rows, its images written: what an ingest worker hands the one
+    writer to commit (see ``executors``)."""
+
+    media: MediaRecord
+    rows: FileRows
+    stage_seconds: dict[str, float]
+
+
+Analyse = Callable[[Path, str, Progress, Callable[[], bool]], Analysed]  # (path, digest, progress, cancelled)
+
+
 class _StageClock:
     """Wall seconds per ingest stage, for the job's file result and the log. ``aside`` books time
     spent inside the current stage to another one (waiting on face workers during embedding)."""
@@ -135,26 +148,62 @@ class _StageClock:
 class Ingestor:
     """Turns one file into committed rows, with the project's active models."""
 
-    def __init__(self, store: Store, blobs: Blobs, models: ActiveModels, settings: IngestSettings) -> None:
+    def __init__(self, store: Store | None, blobs: Blobs, models: ActiveModels, settings: IngestSettings) -> None:
+        """``store`` is None in an ingest worker, which analyses files and never commits."""
         self.store = store
         self.blobs = blobs
         self.models = models
         self.settings = settings
 
-    def ingest(self, path: Path, force: bool, progress: Progress,
-               cancelled: Callable[[], bool]) -> tuple[FileOutcome, Committed | None]:
-        outcome = FileOutcome(path=str(path))
+    def current(self, path: Path, force: bool) -> tuple[str, MediaRecord | None]:
+        """The file's content digest, and its committed version when that is of the same content
+        and models (nothing to do unless ``force``)."""
         digest = content_hash(path)
-        previous = self.store.media.at_path(str(path))
-        scene_model = self.models.scene_model_id
-        current = [m for m in previous if m.content_hash == digest and m.scene_model_id == scene_model]
-        if current and not force:
-            outcome.status, outcome.media_id = FileStatus.UNCHANGED, current[0].media_id
+        previous = self.store.media.at_path(str(path)) if self.store is not None else []
+        same = [m for m in previous if m.content_hash == digest and m.scene_model_id == self.models.scene_model_id]
+        return digest, (same[0] if same and not force else None)
+
+    def ingest(self, path: Path, force: bool, progress: Progress,
+               cancelled: Callable[[], bool], analyse: "Analyse | None" = None) -> tuple[FileOutcome, Committed | None]:
+        """Analyse (here, or by ``analyse``: an ingest worker) and commit one file."""
+        assert self.store is not None
+        outcome = FileOutcome(path=str(path))
+        digest, unchanged = self.current(path, force)
+        if unchanged is not None:
+            outcome.status, outcome.media_id = FileStatus.UNCHANGED, unchanged.media_id
             outcome.message = "content unchanged since it was ingested"
-            outcome.shots = current[0].shot_count
+            outcome.shots = unchanged.shot_count
             outcome.faces = len(self.store.faces.without_vectors(outcome.media_id))
             return outcome, None
+        previous = self.store.media.at_path(str(path))
+        done = (analyse or self.analyse)(path, digest, progress, cancelled)
+        media, rows = done.media, done.rows
+        started = time.perf_counter()
+        progress(Stage.STORE, 0, 0)
+        old_shots = [s for m in previous for s in self.store.shots.of_media(m.media_id)]
+        old_ids = [m.media_id for m in previous]
+        if media.media_id in old_ids:  # a forced re-ingest of identical content reuses the media id
+            self.store.delete_media(media.media_id)
+        replaced = [old for old in old_ids if old != media.media_id]
+        self.store.commit_media(media, rows.shots, rows.keyframes, rows.faces, replaces=replaced)
+        for old in replaced:
+            self.blobs.remove_media(old)
+        by_frames = {(s.start_frame, s.end_frame): s.shot_id for s in old_shots}
+        same = {s.shot_id: by_frames[(s.start_frame, s.end_frame)] for s in rows.shots
+                if (s.start_frame, s.end_frame) in by_frames}
+        outcome.media_id = media.media_id
+        outcome.status = FileStatus.REPLACED if replaced else FileStatus.INGESTED
+        outcome.shots = len(rows.shots)
+        outcome.faces = len(rows.faces)
+        outcome.warnings = list(media.warnings)
+        outcome.stage_seconds = {**done.stage_seconds, "store": round(time.perf_counter() - started, 4)}
+        if media.truncated:
+            outcome.message = "file is truncated: the decodable part was ingested"
+        return outcome, Committed(media.media_id, tuple(replaced), tuple(s.shot_id for s in old_shots), same)
 
+    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
+        """A file up to its rows: probe, shots, keyframes (images written to the library),
+        vectors, faces. Nothing reaches the store; the caller commits."""
         clock = _StageClock()
         progress(Stage.PROBE, 0, 0)
         info = probe(str(path))
@@ -171,30 +220,9 @@ class Ingestor:
             self.blobs.remove_media(media_id)
             raise
         warnings = (*info.warnings, *detection.warnings)
-        media = media_record(info, media_id, digest, path, warnings, detection.truncated, scene_model,
+        media = media_record(info, media_id, digest, path, warnings, detection.truncated, self.models.scene_model_id,
                              self.models.face_model_id, len(rows.shots))
-        progress(Stage.STORE, 0, 0)
-        old_shots = [s for m in previous for s in self.store.shots.of_media(m.media_id)]
-        old_ids = [m.media_id for m in previous]
-        if media_id in old_ids:  # a forced re-ingest of identical content reuses the media id
-            self.store.delete_media(media_id)
-        replaced = [old for old in old_ids if old != media_id]
-        self.store.commit_media(media, rows.shots, rows.keyframes, rows.faces, replaces=replaced)
-        for old in replaced:
-            self.blobs.remove_media(old)
-        clock.lap("store")
-        by_frames = {(s.start_frame, s.end_frame): s.shot_id for s in old_shots}
-        same = {s.shot_id: by_frames[(s.start_frame, s.end_frame)] for s in rows.shots
-                if (s.start_frame, s.end_frame) in by_frames}
-        outcome.media_id = media_id
-        outcome.status = FileStatus.REPLACED if replaced else FileStatus.INGESTED
-        outcome.shots = len(rows.shots)
-        outcome.faces = len(rows.faces)
-        outcome.warnings = list(warnings)
-        outcome.stage_seconds = clock.seconds
-        if detection.truncated:
-            outcome.message = "file is truncated: the decodable part was ingested"
-        return outcome, Committed(media_id, tuple(replaced), tuple(s.shot_id for s in old_shots), same)
+        return Analysed(media, rows, clock.seconds)
 
     def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str,
                      progress: Progress, cancelled: Callable[[], bool], clock: "_StageClock") -> FileRows:

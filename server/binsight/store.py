@@ -10,12 +10,17 @@ media row is missing (a crash mid-ingest) are removed, so a reader never sees ha
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
+import socket
 import threading
+import time
 import typing
+import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -135,7 +140,13 @@ def _in(column: str, values: Iterable[str]) -> str:
 # ------------------------------------------------------------------------------------------------
 class Table(Generic[R]):
     """One LanceDB table of one record type, keyed by one field. Writes are serialised by the
-    store's lock (LanceDB commits one version per write); reads see the last committed version."""
+    store's lock (LanceDB commits one version per write); reads see the version last checked
+    out, which is the latest for this process's own writes.
+
+    Other servers on the same library commit too. Each write notes the version it produced, and
+    a write that lands more than one version past the one it started from was rebased by Lance
+    over someone else's commit; ``changed_elsewhere`` checks out the latest version and says
+    whether anyone else wrote since, so the server knows when to re-read its indexes."""
 
     name: str
     record: type[R]
@@ -144,8 +155,35 @@ class Table(Generic[R]):
     def __init__(self, db: Any, lock: threading.RLock) -> None:
         self._lock = lock
         existing = set(db.list_tables().tables)
-        self._table = db.open_table(self.name) if self.name in existing else \
-            db.create_table(self.name, schema=schema_of(self.record))
+        if self.name in existing:
+            self._table = db.open_table(self.name)
+        else:
+            try:
+                self._table = db.create_table(self.name, schema=schema_of(self.record))
+            except (ValueError, OSError):  # another server created it first
+                self._table = db.open_table(self.name)
+        self._seen = self._table.version
+        self._foreign = False
+
+    def _write(self, action: Callable[[], Any]) -> None:
+        """One LanceDB write, noting whether another writer's commit came in underneath it. A
+        commit Lance cannot rebase after its retries raises here: never dropped silently."""
+        with self._lock:
+            before = self._table.version
+            action()
+            after = self._table.version
+            self._foreign = self._foreign or after != before + 1
+            self._seen = after
+
+    def changed_elsewhere(self) -> bool:
+        """Check out the latest version; True when a writer other than this process committed
+        since the last check."""
+        with self._lock:
+            self._table.checkout_latest()
+            latest = self._table.version
+            changed = self._foreign or latest != self._seen
+            self._seen, self._foreign = latest, False
+            return changed
 
     # -- reads -----------------------------------------------------------------------------------
     def _arrow(self, where: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
@@ -181,8 +219,7 @@ class Table(Generic[R]):
     def add(self, records: Iterable[R]) -> None:
         data = to_arrow(self.record, records)
         if data.num_rows:
-            with self._lock:
-                self._table.add(data)
+            self._write(lambda: self._table.add(data))
 
     def upsert(self, records: Iterable[R]) -> None:
         """Insert or replace by key; of several records with one key the last wins (a merge
@@ -191,9 +228,8 @@ class Table(Generic[R]):
         if not unique:
             return
         data = to_arrow(self.record, unique.values())
-        with self._lock:
-            (self._table.merge_insert(self.key).when_matched_update_all()
-             .when_not_matched_insert_all().execute(data))
+        self._write(lambda: (self._table.merge_insert(self.key).when_matched_update_all()
+                             .when_not_matched_insert_all().execute(data)))
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
@@ -201,12 +237,14 @@ class Table(Generic[R]):
             self._delete(_in(self.key, keys))
 
     def _delete(self, where: str) -> None:
-        with self._lock:
-            self._table.delete(where)
+        self._write(lambda: self._table.delete(where))
 
     def optimize(self) -> None:
+        """Compaction commits several versions at once: a foreign commit is looked for first."""
         with self._lock:
+            self._foreign = self.changed_elsewhere()
             self._table.optimize()
+            self._seen = self._table.version
 
 
 class MetaTable(Table[r.MetaRecord]):
@@ -233,6 +271,43 @@ class _MediaChild(Table[R]):
         columns = [n for n in schema_of(self.record).names if n != "vector"]
         where = None if media_id is None else f"media_id = {_quote(media_id)}"
         return from_rows(self.record, ({**row, "vector": []} for row in self._arrow(where, columns).to_pylist()))
+
+
+class LeasesTable(Table[r.LeaseRecord]):
+    name, record, key = "leases", r.LeaseRecord, "name"
+
+    def acquire(self, name: str, holder: str, seconds: float) -> r.LeaseRecord:
+        """Take or renew the lease ``name`` unless another holder's is still running; returns
+        the lease as it stands after this commit (``holder`` is whoever has it). The condition
+        is evaluated inside Lance's conditional commit, so of two servers asking at once one
+        wins and the other reads the winner."""
+        now = time.time()
+        data = to_arrow(self.record, [r.LeaseRecord(name, holder, now + seconds)])
+        with self._lock:
+            self._write(lambda: (self._table.merge_insert("name")
+                                 .when_matched_update_all(where=f"target.expires_at < {now!r} OR "
+                                                                f"target.holder = {_quote(holder)}")
+                                 .when_not_matched_insert_all().execute(data)))
+            # a merge that changed nothing commits nothing: read the latest version, not ours
+            self._table.checkout_latest()
+            self._foreign = self._foreign or self._table.version != self._seen
+            self._seen = self._table.version
+            found = self.get(name)
+        return found or r.LeaseRecord(name, "", 0.0)  # released meanwhile: ask again
+
+    def release(self, name: str, holder: str) -> None:
+        self._delete(f"name = {_quote(name)} AND holder = {_quote(holder)}")
+
+    def live(self) -> list[r.LeaseRecord]:
+        return self._where(f"expires_at >= {time.time()!r}")
+
+
+class LeaseHeld(Conflict):
+    """Another server of the shared library holds the lease a job needs."""
+
+
+LEASE_SECONDS = 60.0
+"""How long a lease lasts unless renewed; its holder renews it every third of that."""
 
 
 class MediaTable(Table[r.MediaRecord]):
@@ -342,7 +417,7 @@ class SlatesTable(Table[r.SlateRecord]):
 _TABLES: tuple[type[Table[Any]], ...] = (
     MetaTable, MediaTable, ShotsTable, KeyframesTable, FacesTable, AssignmentsTable, ClustersTable,
     CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable,
-    SlatesTable)
+    SlatesTable, LeasesTable)
 
 
 class SchemaMismatch(Conflict):
@@ -376,6 +451,9 @@ class Store:
         self.training = TrainingTable(self._db, self._lock)
         self.adapters = AdaptersTable(self._db, self._lock)
         self.slates = SlatesTable(self._db, self._lock)
+        self.leases = LeasesTable(self._db, self._lock)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this server, in leases
+        self._held: set[str] = set()
         self._remove_uncommitted()
 
     @property
@@ -388,6 +466,42 @@ class Store:
 
     def _children(self) -> tuple[_MediaChild[Any], ...]:
         return self.shots, self.keyframes, self.faces
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another server committed to any table since the last check (every table is
+        checked, and left at its latest version)."""
+        return any([t.changed_elsewhere() for t in self.tables()])
+
+    @contextlib.contextmanager
+    def leased(self, name: str, wait_s: float = 0.0, seconds: float = LEASE_SECONDS) -> Iterator[None]:
+        """Hold the lease ``name`` for the block, renewed while it runs, waiting up to ``wait_s``
+        for another holder to finish; ``LeaseHeld`` names the holder when it does not. Held
+        leases nest (an inner block of the same name is already covered)."""
+        if name in self._held:
+            yield
+            return
+        deadline = time.monotonic() + wait_s
+        while (lease := self.leases.acquire(name, self.holder, seconds)).holder != self.holder:
+            if time.monotonic() >= deadline:
+                raise LeaseHeld(f"another server ({lease.holder}) is running {name!r} on this library; "
+                                f"try again when it is done (its lease runs {lease.expires_at - time.time():.0f} s more)")
+            time.sleep(0.2)
+        self._held.add(name)
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(seconds / 3):
+                self.leases.acquire(name, self.holder, seconds)
+
+        renewer = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
+            self._held.discard(name)
+            self.leases.release(name, self.holder)
 
     def _check_schema_version(self) -> None:
         found = self.meta.get("schema_version")
@@ -412,6 +526,8 @@ class Store:
                 log.warning("retiring superseded media version", extra={"media_id": m.media_id})
                 self.delete_media(m.media_id)
         committed = {m.media_id for m in newest.values()}
+        # a file another server is committing right now is not an orphan
+        committed |= {lease.name.removeprefix("ingest/") for lease in self.leases.live()}
         for table in self._children():
             orphans = table.media_ids() - committed
             if orphans:
@@ -424,8 +540,16 @@ class Store:
                      replaces: Iterable[str] = ()) -> None:
         """Write a file's rows, then its media row (the commit marker), then retire ``replaces``
         (media ids of the file's previous versions), so a crash at any point leaves the old
-        version, the new one, or both whole (``_remove_uncommitted`` keeps the newest), never a mix."""
-        with self._lock:
+        version, the new one, or both whole (``_remove_uncommitted`` keeps the newest), never a mix.
+
+        On a shared (remote) library the file's commit holds the lease ``ingest/<media_id>``, so a
+        server opening meanwhile does not take its rows for a crash's, and rows a crashed commit
+        left are cleared first, so a retried file writes its ids once."""
+        # the lease first: its renewer takes the lock, which is held for the whole write
+        with (self.leased(f"ingest/{media.media_id}") if self.remote else contextlib.nullcontext()), self._lock:
+            if self.remote:
+                for table in self._children():
+                    table.delete_media([media.media_id])
             self.shots.add(shots)
             self.keyframes.add(keyframes)
             self.faces.add(faces)

@@ -27,6 +27,7 @@ from ..access import Access
 from ..discovery import looks_like_video, walk
 from ..config import SlateSettings
 from ..errors import InvalidInput, NotFound, PermissionDenied, Unavailable
+from ..executors import Executor, Plan
 from ..faults import fault_point
 from ..ingestor import Committed, Ingestor, Stage
 from ..jobs import Event, FileStatus, Job, JobContext, JobManager, JobState
@@ -39,6 +40,7 @@ from ..storage import Blobs
 from ..store import Store
 from ..validate import check_paths, shown
 from .labels import relabel_from_slates
+from .library import SharedLibrary
 from .slates import SceneView, SlateView, read_slate_of
 from .views import ProjectView, ShotView
 
@@ -63,7 +65,7 @@ class IngestService:
     def __init__(self, store: Store, blobs: Blobs, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
                  catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
                  view: Callable[[], ProjectView], access: Access, slates: SlateIndex,
-                 slate_settings: SlateSettings) -> None:
+                 slate_settings: SlateSettings, library: SharedLibrary, executor: Executor) -> None:
         self.access = access
         self.slates = slates
         self.slate_settings = slate_settings
@@ -76,6 +78,8 @@ class IngestService:
         self.index = index
         self.characters = characters
         self.view = view
+        self.library = library
+        self.executor = executor
 
     # -- jobs -------------------------------------------------------------------------------------
     def start_ingest(self, paths: Sequence[str], recursive: bool = True, force: bool = False) -> Job:
@@ -103,33 +107,52 @@ class IngestService:
             log.info("ingest started", extra={"job_id": ctx.job.job_id, "files": len(ctx.job.files),
                                               "scene_model": self.models.scene_model_id,
                                               "face_model": self.models.face_model_id or None})
-            for n in range(len(ctx.job.files)):
-                ctx.check_cancelled()
-                path = Path(ctx.job.files[n].path)
-                started = time.monotonic()
-
-                def progress(stage: Stage, done: int, total: int, _file: str = str(path)) -> None:
-                    ctx.emit(file=_file, stage=stage, frames_done=done, frames_total=total)
-
-                try:
-                    result, committed = self.ingestor.ingest(path, force, progress, ctx.cancel_requested.is_set)
-                except InvalidInput as exc:
-                    ctx.job.files[n] = replace(ctx.job.files[n], status=FileStatus.FAILED, message=str(exc))
-                    ctx.emit(file=str(path), stage=Stage.DONE, message=f"failed: {exc}")
-                    continue
-                ctx.job.files[n] = result
-                if committed is not None:
-                    fault_point("after_commit")
-                    self._after_commit(committed)
-                    ctx.job.shots_found += result.shots
-                ctx.emit(file=str(path), stage=Stage.DONE, message=result.message or result.status)
-                log.info("file ingested", extra={"job_id": ctx.job.job_id, "path": str(path),
-                                                 "status": result.status, "shots": result.shots,
-                                                 "faces": result.faces, "stages": result.stage_seconds,
-                                                 "seconds": round(time.monotonic() - started, 2)})
+            plan = self.executor.plan([Path(f.path) for f in ctx.job.files], lambda p: self._wanted(p, force))
+            try:
+                self._ingest_files(ctx, force, plan)
+            finally:
+                plan.close()
             self._read_slates(ctx)
             self.store.optimize()
         return work
+
+    def _wanted(self, path: Path, force: bool) -> str | None:
+        """The file's digest when it must be analysed; None when it is unchanged or unreadable
+        (its turn reports why)."""
+        try:
+            digest, unchanged = self.ingestor.current(path, force)
+        except OSError:
+            return None
+        return None if unchanged is not None else digest
+
+    def _ingest_files(self, ctx: JobContext, force: bool, plan: Plan) -> None:
+        """Each file in order: analysed (here or by a worker, see ``executors``), committed,
+        placed."""
+        for n in range(len(ctx.job.files)):
+            ctx.check_cancelled()
+            path = Path(ctx.job.files[n].path)
+            started = time.monotonic()
+
+            def progress(stage: Stage, done: int, total: int, _file: str = str(path)) -> None:
+                ctx.emit(file=_file, stage=stage, frames_done=done, frames_total=total)
+
+            try:
+                result, committed = self.ingestor.ingest(path, force, progress, ctx.cancel_requested.is_set,
+                                                         plan.analyse)
+            except InvalidInput as exc:
+                ctx.job.files[n] = replace(ctx.job.files[n], status=FileStatus.FAILED, message=str(exc))
+                ctx.emit(file=str(path), stage=Stage.DONE, message=f"failed: {exc}")
+                continue
+            ctx.job.files[n] = result
+            if committed is not None:
+                fault_point("after_commit")
+                self._after_commit(committed)
+                ctx.job.shots_found += result.shots
+            ctx.emit(file=str(path), stage=Stage.DONE, message=result.message or result.status)
+            log.info("file ingested", extra={"job_id": ctx.job.job_id, "path": str(path),
+                                             "status": result.status, "shots": result.shots,
+                                             "faces": result.faces, "stages": result.stage_seconds,
+                                             "seconds": round(time.monotonic() - started, 2)})
 
     def _read_slates(self, ctx: JobContext) -> None:
         """The slates of the job's committed files that have none on record. An editor's entry
@@ -185,7 +208,12 @@ class IngestService:
             raise InvalidInput(f"no video files in {', '.join(str(f) for f in folders)}")
 
     def _after_commit(self, committed: Committed) -> None:
-        """Show the committed file, place its shots, regroup faces."""
+        """Show the committed file, place its shots, regroup faces (alone across the servers of a
+        shared library, on its latest bins)."""
+        with self.library.exclusive("index"):
+            self._place(committed)
+
+    def _place(self, committed: Committed) -> None:
         self.catalog.replace_media(committed.media_id, committed.retired_media)
         vectors = self.store.keyframes.vectors(self.index.model_id, committed.media_id)
         self.index.replace_media(vectors, committed.retired_shots, committed.same_frames)

@@ -88,7 +88,10 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    command("serve", commands.serve, "run the gRPC server until SIGINT/SIGTERM")
+    serve = command("serve", commands.serve, "run the gRPC server until SIGINT/SIGTERM")
+    serve.add_argument("--executor", choices=("local", "ray"), help="where ingest analyses files (default: local)")
+    serve.add_argument("--ray-address", help="executor ray: the cluster to join (default: start a local one)")
+    serve.add_argument("--ray-workers", type=int, help="executor ray: ingest worker actors (default 2)")
     run = command("run", commands.run, "ingest footage and write bins to a folder (starts a server if needed)")
     run.add_argument("paths", nargs="+")
     run.add_argument("--out", type=Path, required=True, help="folder for bins.json, bins.otio and NLE files")
