@@ -34,11 +34,13 @@ from typing import Any, Protocol
 from .config import Config
 from .errors import Cancelled, InvalidInput, Unavailable
 from .ingestor import Analysed, IngestSettings, Ingestor, Progress, Stage
+from .storage import Blobs
 
 log = logging.getLogger(__name__)
 
 WORKER_RETRIES = 2
-"""Times a file is handed out again after its worker died before it is reported failed."""
+"""Times a file is handed out again when its worker died and Ray's own retry on the restarted
+actor failed too, before the file is reported failed."""
 
 
 class Plan(Protocol):
@@ -156,10 +158,11 @@ class RayExecutor:
     """``workers`` IngestWorker actors on the Ray cluster at ``address`` ("": the cluster this
     process already joined, else a local one started here), created at the first job and kept."""
 
-    def __init__(self, config: Config, address: str, workers: int) -> None:
+    def __init__(self, config: Config, address: str, workers: int, blobs: Blobs) -> None:
         if workers < 1:
             raise InvalidInput(f"ray_workers must be at least 1, not {workers}")
         self.config, self.address, self.workers = config, address, workers
+        self.blobs = blobs  # to remove the images of files analysed but never committed
         self._actors: list[Any] = []
         self._started_ray = False
         self._lock = threading.Lock()
@@ -171,12 +174,13 @@ class RayExecutor:
                 if not ray.is_initialized():
                     ray.init(address=self.address or None, include_dashboard=False, log_to_driver=False)
                     self._started_ray = True
-                self._actors = [_worker_class(ray).options(max_restarts=-1).remote(self.config)
-                                for _ in range(self.workers)]
+                # a dead worker is restarted (models loaded again) and Ray runs its file again there
+                actor = _worker_class(ray).options(max_restarts=-1, max_task_retries=-1)
+                self._actors = [actor.remote(self.config) for _ in range(self.workers)]
             return list(self._actors)
 
     def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
-        return _RayPlan(_ray(), self.actors(), list(paths), wanted)
+        return _RayPlan(_ray(), self.actors(), list(paths), wanted, self.blobs)
 
     def close(self) -> None:
         with self._lock:
@@ -215,8 +219,10 @@ def _worker_class(ray: Any) -> Any:
 class _RayPlan:
     """Hands the job's files to idle workers in file order, a file ahead per worker."""
 
-    def __init__(self, ray: Any, actors: list[Any], paths: list[Path], wanted: Callable[[Path], str | None]) -> None:
+    def __init__(self, ray: Any, actors: list[Any], paths: list[Path], wanted: Callable[[Path], str | None],
+                 blobs: Blobs) -> None:
         self._ray = ray
+        self._blobs = blobs
         self._idle = deque(actors)
         self._queue = deque(paths)
         self._wanted = wanted
@@ -275,13 +281,16 @@ class _RayPlan:
         raise RuntimeError("an ingest worker ended without a result")
 
     def close(self) -> None:
-        """Clear the queue and cancel the files in flight (their rows are never committed)."""
+        """Clear the queue and cancel the files in flight: their rows are never committed, and
+        the images of one that finished before the cancel reached it are removed."""
         self._queue.clear()
         for actor, stream, _ in self._running.values():
             actor.cancel.remote()
             try:
-                for _ in stream:  # drain: the worker stops at its next cancellation check
-                    pass
+                for ref in stream:  # drain: the worker stops at its next cancellation check
+                    item = self._ray.get(ref)
+                    if isinstance(item, Analysed):
+                        self._blobs.remove_media(item.media.media_id)
             except Exception:  # noqa: BLE001 - a cancelled or dead worker's stream ends in an error
                 pass
             self._idle.append(actor)
@@ -290,5 +299,5 @@ class _RayPlan:
 
 def executor_for(config: Config, ingestor: Ingestor) -> Executor:
     if config.executor == "ray":
-        return RayExecutor(config, config.ray_address, config.ray_workers)
+        return RayExecutor(config, config.ray_address, config.ray_workers, ingestor.blobs)
     return LocalExecutor(ingestor)
