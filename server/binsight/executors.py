@@ -20,6 +20,7 @@ and keeps them for every file it is given. Ray is imported only when asked for (
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -32,9 +33,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .config import Config
-from .errors import Cancelled, InvalidInput, Unavailable
+from .errors import BinsightError, Cancelled, InvalidInput, Unavailable
 from .ingestor import Analysed, IngestSettings, Ingestor, Progress, Stage
-from .storage import Blobs
+from .storage import Blobs, resolved
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,9 @@ class RayExecutor:
                     self._started_ray = True
                 # a dead worker is restarted (models loaded again) and Ray runs its file again there
                 actor = _worker_class(ray).options(max_restarts=-1, max_task_retries=-1)
-                self._actors = [actor.remote(self.config) for _ in range(self.workers)]
+                # the driver's AWS_* environment travels with the settings: workers may run elsewhere
+                config = dataclasses.replace(self.config, storage=resolved(self.config.storage))
+                self._actors = [actor.remote(config) for _ in range(self.workers)]
             return list(self._actors)
 
     def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
@@ -251,6 +254,13 @@ class _RayPlan:
             actor, stream, _ = self._running[path]
             try:
                 result = self._follow(stream, progress, cancelled)
+            except Cancelled:
+                raise  # the file stays in flight: ``close`` cancels it on its worker and drains it
+            except self._ray.exceptions.RayTaskError as exc:  # the worker's own error, e.g. not a video
+                self._running.pop(path, None)
+                self._idle.append(actor)
+                cause = getattr(exc, "cause", None)
+                raise (cause if isinstance(cause, BinsightError) else exc) from None
             except self._ray.exceptions.RayActorError:
                 if attempt == WORKER_RETRIES:
                     self._running.pop(path)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -99,6 +99,18 @@ class Location:
         return None if self.remote else Path(self.db_uri)
 
 
+def resolved(settings: StorageSettings, environ: Mapping[str, str] | None = None) -> StorageSettings:
+    """The settings with the ``AWS_*`` environment filled in where they are empty: what an
+    ingest worker on another machine (another environment) is handed."""
+    environ = os.environ if environ is None else environ
+    return replace(
+        settings,
+        endpoint=settings.endpoint or environ.get("AWS_ENDPOINT_URL") or environ.get("AWS_ENDPOINT", ""),
+        region=settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        access_key_id=settings.access_key_id or environ.get("AWS_ACCESS_KEY_ID", ""),
+        secret_access_key=settings.secret_access_key or environ.get("AWS_SECRET_ACCESS_KEY", ""))
+
+
 def locate(store_uri: str, data_dir: Path, settings: StorageSettings,
            environ: Mapping[str, str] | None = None) -> Location:
     """The library at ``store_uri`` (``""``: the folders ``<data_dir>/db`` and
@@ -116,10 +128,9 @@ def locate(store_uri: str, data_dir: Path, settings: StorageSettings,
         raise InvalidInput(f"store_uri {store_uri!r}: use a local folder or s3://bucket/prefix")
     bucket, prefix = parsed.netloc, parsed.path.strip("/")
     base = f"{bucket}/{prefix}" if prefix else bucket
-    endpoint = settings.endpoint or environ.get("AWS_ENDPOINT_URL") or environ.get("AWS_ENDPOINT", "")
-    region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    key_id = settings.access_key_id or environ.get("AWS_ACCESS_KEY_ID", "")
-    secret = settings.secret_access_key or environ.get("AWS_SECRET_ACCESS_KEY", "")
+    given = resolved(settings, environ)
+    endpoint, region = given.endpoint, given.region
+    key_id, secret = given.access_key_id, given.secret_access_key
     token = environ.get("AWS_SESSION_TOKEN", "") if not settings.access_key_id else ""
     options: dict[str, str] = {"region": region}
     fs_args: dict[str, object] = {"region": region}
