@@ -145,3 +145,39 @@ def test_concurrent_corrections_from_both_servers_are_all_kept(two_servers) -> N
     final = {c.cluster_id: c.name for c in a.list_clusters().clusters}
     assert final == {c.cluster_id: c.name for c in b.list_clusters().clusters}
     assert all(final[cid].endswith(f"2 {cid}") for cid in bins)  # each bin ends with a last rename
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from binsight.records import MetaRecord
+from binsight.storage import StorageSettings, locate
+from binsight.store import Store
+where = locate(sys.argv[1], Path("."), StorageSettings())
+store = Store(where.db_uri, where.storage_options)
+for n in range(12):
+    store.meta.upsert([MetaRecord(f"{sys.argv[2]}-{n}", sys.argv[2])])
+"""
+
+
+def test_two_writers_on_one_table_lose_nothing(s3: MotoS3, monkeypatch) -> None:
+    """No lease here: two processes upsert into one table at once. Lance rebases each commit
+    over the other's (retrying its conditional write); every row lands, and a third opener that
+    wrote nothing learns that others did."""
+    env = {**os.environ, **KEYS, "AWS_ENDPOINT_URL": s3.endpoint}
+    for key in (*KEYS, "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(key, env[key])
+    from binsight.storage import StorageSettings, locate
+    uri = f"s3://{BUCKET}/writers"
+    where = locate(uri, Path("."), StorageSettings())
+    watcher = Store(where.db_uri, where.storage_options)  # creates the tables first
+    assert not watcher.changed_elsewhere()
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, uri, tag], env=env, stderr=subprocess.PIPE, text=True)
+               for tag in ("a", "b")]
+    for proc in writers:
+        assert proc.wait(timeout=180) == 0, proc.stderr.read()[-3000:]
+    assert watcher.changed_elsewhere()
+    keys = {m.key for m in watcher.meta.all()}
+    assert {f"{t}-{n}" for t in "ab" for n in range(12)} <= keys
+    assert watcher.meta.count() == len(keys)  # and none twice
+    assert not watcher.changed_elsewhere()

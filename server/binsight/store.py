@@ -453,7 +453,7 @@ class Store:
         self.slates = SlatesTable(self._db, self._lock)
         self.leases = LeasesTable(self._db, self._lock)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this server, in leases
-        self._held: set[str] = set()
+        self._held = threading.local()  # the leases this thread holds (nested blocks are covered)
         self._remove_uncommitted()
 
     @property
@@ -475,9 +475,11 @@ class Store:
     @contextlib.contextmanager
     def leased(self, name: str, wait_s: float = 0.0, seconds: float = LEASE_SECONDS) -> Iterator[None]:
         """Hold the lease ``name`` for the block, renewed while it runs, waiting up to ``wait_s``
-        for another holder to finish; ``LeaseHeld`` names the holder when it does not. Held
-        leases nest (an inner block of the same name is already covered)."""
-        if name in self._held:
+        for another holder to finish; ``LeaseHeld`` names the holder when it does not.
+        A lease held by this thread nests (an inner block of the same name is covered); other
+        threads of this server serialise on it above the store (see ``SharedLibrary``)."""
+        held: set[str] = self._held.__dict__.setdefault("names", set())
+        if name in held:
             yield
             return
         deadline = time.monotonic() + wait_s
@@ -486,7 +488,7 @@ class Store:
                 raise LeaseHeld(f"another server ({lease.holder}) is running {name!r} on this library; "
                                 f"try again when it is done (its lease runs {lease.expires_at - time.time():.0f} s more)")
             time.sleep(0.2)
-        self._held.add(name)
+        held.add(name)
         stop = threading.Event()
 
         def renew() -> None:
@@ -500,7 +502,7 @@ class Store:
         finally:
             stop.set()
             renewer.join()
-            self._held.discard(name)
+            held.discard(name)
             self.leases.release(name, self.holder)
 
     def _check_schema_version(self) -> None:

@@ -37,7 +37,10 @@ class SharedLibrary:
         self.refresh_seconds = refresh_seconds
         self._reload = reload
         self._checked = time.monotonic()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one check at a time
+        # one exclusive job or re-read at a time in this server: a re-read that swapped in the
+        # catalog read before this server's own commit would hide that file until the next one
+        self._writing = threading.RLock()
         self.reloads = 0  # how many times other servers' commits were read in (for status and tests)
 
     def refresh(self, force: bool = False) -> bool:
@@ -48,7 +51,10 @@ class SharedLibrary:
             return False
         if not force and time.monotonic() - self._checked < self.refresh_seconds:
             return False
+        if not self._writing.acquire(blocking=force):
+            return False  # this server is writing: the next call checks
         if not self._lock.acquire(blocking=force):
+            self._writing.release()
             return False
         try:
             self._checked = time.monotonic()
@@ -61,6 +67,7 @@ class SharedLibrary:
             return True
         finally:
             self._lock.release()
+            self._writing.release()
 
     @contextlib.contextmanager
     def exclusive(self, job: str) -> Iterator[None]:
@@ -68,6 +75,6 @@ class SharedLibrary:
         if not self.shared:
             yield
             return
-        with self.store.leased(job, wait_s=EXCLUSIVE_WAIT_S):
+        with self._writing, self.store.leased(job, wait_s=EXCLUSIVE_WAIT_S):
             self.refresh(force=True)
             yield
