@@ -79,7 +79,7 @@ def main() -> None:
             p = Project(Config(data_dir=Path('{tmp_path / "alone"}'), http_address=''))
             _ = (p.models.scene, p.models.face)
             from binsight.ingestor import Ingestor, IngestSettings
-            ing = Ingestor(p.store, p.config.media_cache, p.models, IngestSettings())
+            ing = Ingestor(p.store, p.location.blobs, p.models, IngestSettings())
             t = time.perf_counter(); ing.ingest(Path('{clip}'), True, lambda *a: None, lambda: False)
             print(time.perf_counter() - t)""")
         run = wall([sys.executable, "-m", "binsight.cli", "run", str(clip), "--out", str(tmp_path / "bins")],

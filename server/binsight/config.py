@@ -13,7 +13,8 @@ Keys mirror the dataclass fields, sections for the nested groups::
 The sections are the settings classes of the parts they configure (``[faces]`` is a
 ``faces.base.FaceConfig`` plus two switches, ``[detector]`` a ``media.types.DetectorConfig``,
 ``[keyframes]`` a ``media.keyframes.KeyframeConfig``, ``[slates]`` a
-``slates.types.SlateConfig`` plus a switch), so no setting is declared twice. Values
+``slates.types.SlateConfig`` plus a switch, ``[storage]`` a ``storage.StorageSettings``), so
+no setting is declared twice. Values
 are converted to each field's declared type, and a wrong key or value is named in the error.
 """
 
@@ -34,6 +35,7 @@ from .faces.base import FaceConfig
 from .media.keyframes import KeyframeConfig
 from .media.types import DetectorConfig
 from .slates.types import SlateConfig
+from .storage import Location, StorageSettings, locate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,11 +92,15 @@ class SearchSettings:
 @dataclass
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("binsight")))
+    store_uri: str = ""  # the library (tables + keyframe images): "" = data_dir; or a folder, or s3://bucket/prefix
     address: str = DEFAULT_ADDRESS
     http_address: str = DEFAULT_HTTP_ADDRESS  # the review page; "" turns it off
     scene_model: str = "auto"  # "auto": best installed CLIP pack, else "pixels"
     models_dir: Path | None = None  # default: <data_dir>/models
     workers: int = 8  # gRPC worker threads for unary calls
+    executor: Literal["local", "ray"] = "local"  # where ingest analyses files (see executors.py)
+    ray_address: str = ""  # executor "ray": the cluster to join ("" = start a local one); e.g. "ray://head:10001"
+    ray_workers: int = 2  # executor "ray": IngestWorker actors (each loads the models once)
     log_level: str = "INFO"
     log_format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
     tls_cert: Path | None = None  # server certificate (PEM); with tls_key, required off loopback
@@ -108,23 +114,20 @@ class Config:
     keyframes: KeyframeConfig = field(default_factory=KeyframeConfig)
     slates: SlateSettings = field(default_factory=SlateSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
 
     @property
     def models_path(self) -> Path:
         return self.models_dir or self.data_dir / "models"
 
     @property
-    def db_path(self) -> Path:
-        return self.data_dir / "db"
-
-    @property
     def exports_path(self) -> Path:
         return self.export_root or self.data_dir / "exports"
 
-    @property
-    def media_cache(self) -> Path:
-        """Keyframe JPEGs and thumbnails, one folder per media file."""
-        return self.data_dir / "keyframes"
+    def location(self, environ: Mapping[str, str] | None = None) -> Location:
+        """The library's tables and images (``storage.locate``): ``<data_dir>/db`` and
+        ``<data_dir>/keyframes`` unless ``store_uri`` names another place."""
+        return locate(self.store_uri, self.data_dir, self.storage, environ)
 
     def override(self, values: Mapping[str, Any]) -> "Config":
         """A copy with dotted keys replaced (``{"faces.enabled": False}``), values converted as

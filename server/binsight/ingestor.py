@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +34,7 @@ from .media.shots import detect_shots
 from .media.types import Detection, DetectorConfig, FrameSample, MediaInfo
 from .models.select import ActiveModels
 from .records import FaceRecord, KeyframeRecord, MediaRecord, ShotRecord
+from .storage import Blobs
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -109,6 +108,19 @@ class Committed:
 Progress = Callable[[Stage, int, int], None]  # (stage, done, total)
 
 
+@dataclass(frozen=True)
+class Analysed:
+    """A file taken up to its rows, its images written: what an ingest worker hands the one
+    writer to commit (see ``executors``)."""
+
+    media: MediaRecord
+    rows: FileRows
+    stage_seconds: dict[str, float]
+
+
+Analyse = Callable[[Path, str, Progress, Callable[[], bool]], Analysed]  # (path, digest, progress, cancelled)
+
+
 class _StageClock:
     """Wall seconds per ingest stage, for the job's file result and the log. ``aside`` books time
     spent inside the current stage to another one (waiting on face workers during embedding)."""
@@ -137,26 +149,62 @@ class _StageClock:
 class Ingestor:
     """Turns one file into committed rows, with the project's active models."""
 
-    def __init__(self, store: Store, media_cache: Path, models: ActiveModels, settings: IngestSettings) -> None:
+    def __init__(self, store: Store | None, blobs: Blobs, models: ActiveModels, settings: IngestSettings) -> None:
+        """``store`` is None in an ingest worker, which analyses files and never commits."""
         self.store = store
-        self.media_cache = media_cache
+        self.blobs = blobs
         self.models = models
         self.settings = settings
 
-    def ingest(self, path: Path, force: bool, progress: Progress,
-               cancelled: Callable[[], bool]) -> tuple[FileOutcome, Committed | None]:
-        outcome = FileOutcome(path=str(path))
+    def current(self, path: Path, force: bool) -> tuple[str, MediaRecord | None]:
+        """The file's content digest, and its committed version when that is of the same content
+        and models (nothing to do unless ``force``)."""
         digest = content_hash(path)
-        previous = self.store.media.at_path(str(path))
-        scene_model = self.models.scene_model_id
-        current = [m for m in previous if m.content_hash == digest and m.scene_model_id == scene_model]
-        if current and not force:
-            outcome.status, outcome.media_id = FileStatus.UNCHANGED, current[0].media_id
+        previous = self.store.media.at_path(str(path)) if self.store is not None else []
+        same = [m for m in previous if m.content_hash == digest and m.scene_model_id == self.models.scene_model_id]
+        return digest, (same[0] if same and not force else None)
+
+    def ingest(self, path: Path, force: bool, progress: Progress,
+               cancelled: Callable[[], bool], analyse: "Analyse | None" = None) -> tuple[FileOutcome, Committed | None]:
+        """Analyse (here, or by ``analyse``: an ingest worker) and commit one file."""
+        assert self.store is not None
+        outcome = FileOutcome(path=str(path))
+        digest, unchanged = self.current(path, force)
+        if unchanged is not None:
+            outcome.status, outcome.media_id = FileStatus.UNCHANGED, unchanged.media_id
             outcome.message = "content unchanged since it was ingested"
-            outcome.shots = current[0].shot_count
+            outcome.shots = unchanged.shot_count
             outcome.faces = len(self.store.faces.without_vectors(outcome.media_id))
             return outcome, None
+        previous = self.store.media.at_path(str(path))
+        done = (analyse or self.analyse)(path, digest, progress, cancelled)
+        media, rows = done.media, done.rows
+        started = time.perf_counter()
+        progress(Stage.STORE, 0, 0)
+        old_shots = [s for m in previous for s in self.store.shots.of_media(m.media_id)]
+        old_ids = [m.media_id for m in previous]
+        if media.media_id in old_ids:  # a forced re-ingest of identical content reuses the media id
+            self.store.delete_media(media.media_id)
+        replaced = [old for old in old_ids if old != media.media_id]
+        self.store.commit_media(media, rows.shots, rows.keyframes, rows.faces, replaces=replaced)
+        for old in replaced:
+            self.blobs.remove_media(old)
+        by_frames = {(s.start_frame, s.end_frame): s.shot_id for s in old_shots}
+        same = {s.shot_id: by_frames[(s.start_frame, s.end_frame)] for s in rows.shots
+                if (s.start_frame, s.end_frame) in by_frames}
+        outcome.media_id = media.media_id
+        outcome.status = FileStatus.REPLACED if replaced else FileStatus.INGESTED
+        outcome.shots = len(rows.shots)
+        outcome.faces = len(rows.faces)
+        outcome.warnings = list(media.warnings)
+        outcome.stage_seconds = {**done.stage_seconds, "store": round(time.perf_counter() - started, 4)}
+        if media.truncated:
+            outcome.message = "file is truncated: the decodable part was ingested"
+        return outcome, Committed(media.media_id, tuple(replaced), tuple(s.shot_id for s in old_shots), same)
 
+    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
+        """A file up to its rows: probe, shots, keyframes (images written to the library),
+        vectors, faces. Nothing reaches the store; the caller commits."""
         clock = _StageClock()
         progress(Stage.PROBE, 0, 0)
         info = probe(str(path))
@@ -169,41 +217,18 @@ class Ingestor:
                                                                       progress(Stage.DETECT, done, total)),
                                  cancelled=cancelled)
         clock.lap("detect")
-        folder = self.media_cache / media_id
         try:
-            rows = self._embed_shots(path, info, detection, media_id, folder, progress, cancelled, clock)
+            rows = self._embed_shots(path, info, detection, media_id, progress, cancelled, clock)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            self.blobs.remove_media(media_id)
             raise
         warnings = (*info.warnings, *detection.warnings)
-        media = media_record(info, media_id, digest, path, warnings, detection.truncated, scene_model,
+        media = media_record(info, media_id, digest, path, warnings, detection.truncated, self.models.scene_model_id,
                              self.models.face_model_id, len(rows.shots))
-        progress(Stage.STORE, 0, 0)
-        old_shots = [s for m in previous for s in self.store.shots.of_media(m.media_id)]
-        old_ids = [m.media_id for m in previous]
-        if media_id in old_ids:  # a forced re-ingest of identical content reuses the media id
-            self.store.delete_media(media_id)
-        replaced = [old for old in old_ids if old != media_id]
-        self.store.commit_media(media, rows.shots, rows.keyframes, rows.faces, replaces=replaced)
-        for old in replaced:
-            shutil.rmtree(self.media_cache / old, ignore_errors=True)
-        clock.lap("store")
-        by_frames = {(s.start_frame, s.end_frame): s.shot_id for s in old_shots}
-        same = {s.shot_id: by_frames[(s.start_frame, s.end_frame)] for s in rows.shots
-                if (s.start_frame, s.end_frame) in by_frames}
-        outcome.media_id = media_id
-        outcome.status = FileStatus.REPLACED if replaced else FileStatus.INGESTED
-        outcome.shots = len(rows.shots)
-        outcome.faces = len(rows.faces)
-        outcome.warnings = list(warnings)
-        outcome.stage_seconds = clock.seconds
-        if detection.truncated:
-            outcome.message = "file is truncated: the decodable part was ingested"
-        return outcome, Committed(media_id, tuple(replaced), tuple(s.shot_id for s in old_shots), same)
+        return Analysed(media, rows, clock.seconds)
 
-    def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str, folder: Path,
+    def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str,
                      progress: Progress, cancelled: Callable[[], bool], clock: "_StageClock") -> FileRows:
-        folder.mkdir(parents=True, exist_ok=True)
         rows = FileRows()
         shots = {s.index: s for s in detection.shots}
         embedder = self.models.scene
@@ -239,7 +264,7 @@ class Ingestor:
                                              shot.start_s, shot.end_s, shot.moving, float(shot.motion)))
                 for sample in samples:
                     if sample.is_keyframe:
-                        pending.append((self._keyframe(sample, shot_id, media_id, folder), sample))
+                        pending.append((self._keyframe(sample, shot_id, media_id), sample))
                 if faces is not None:
                     face_jobs.append(faces.submit(self._shot_faces, samples, shot_id, media_id))
                     while len(face_jobs) >= _FACE_WORKERS:
@@ -263,7 +288,7 @@ class Ingestor:
         """Re-embed one file's stored keyframe JPEGs with the active models (faces are detected
         again on the keyframes); the video is not decoded again. Returns its shot count."""
         keyframes = self.store.keyframes.of_media(media.media_id)
-        images = [cv2.imread(str(self.media_cache / k.image_path)) for k in keyframes]
+        images = [_read_jpeg(self.blobs.get(k.image_path)) for k in keyframes]
         missing = [k.image_path for k, image in zip(keyframes, images) if image is None]
         if missing:
             raise InvalidInput(f"{media.path}: keyframe images missing from the data dir "
@@ -285,19 +310,18 @@ class Ingestor:
         self.store.commit_media(record, shots, new_keyframes, faces)
         return len(shots)
 
-    def _keyframe(self, sample: FrameSample, shot_id: str, media_id: str, folder: Path) -> KeyframeRecord:
+    def _keyframe(self, sample: FrameSample, shot_id: str, media_id: str) -> KeyframeRecord:
         keyframe_id = f"{shot_id}-k{sample.frame}"
-        image_path = folder / f"{keyframe_id}.jpg"
-        thumb_path = folder / f"{keyframe_id}.thumb.jpg"
-        _write_jpeg(image_path, sample.image, 90)
+        image_key = f"{media_id}/{keyframe_id}.jpg"
+        thumb_key = f"{media_id}/{keyframe_id}.thumb.jpg"
+        _write_jpeg(self.blobs, image_key, sample.image, 90)
         h, w = sample.image.shape[:2]
         scale = THUMB_LONG_SIDE / max(h, w)
         thumb = cv2.resize(sample.image, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA) if scale < 1 else sample.image
-        _write_jpeg(thumb_path, thumb, 80)
+        _write_jpeg(self.blobs, thumb_key, thumb, 80)
         return KeyframeRecord(keyframe_id, shot_id, media_id, sample.frame, sample.time_s, float(sample.sharpness),
-                              str(image_path.relative_to(self.media_cache)),
-                              str(thumb_path.relative_to(self.media_cache)), self.models.scene_model_id)
+                              image_key, thumb_key, self.models.scene_model_id)
 
     def _shot_faces(self, samples: Sequence[FrameSample], shot_id: str, media_id: str) -> list[FaceRecord]:
         """Faces of one shot's samples, analysed as one shot (dlib scans it coarse to fine
@@ -314,13 +338,13 @@ class Ingestor:
         records = []
         for n, face in enumerate(faces):
             face_id = f"{shot_id}-f{sample.frame}-{n}"
-            crop = self.media_cache / media_id / f"{face_id}.jpg"
-            _write_jpeg(crop, face_crop(sample.image, face.box), 85)
+            crop = f"{media_id}/{face_id}.jpg"
+            _write_jpeg(self.blobs, crop, face_crop(sample.image, face.box), 85)
             records.append(FaceRecord(
                 face_id, shot_id, media_id, sample.frame, sample.time_s, tuple(float(v) for v in face.box),
                 tuple(float(v) for v in np.asarray(face.landmarks, np.float32).reshape(-1)),
                 float(face.det_score), float(face.sharpness), float(face.size_px), self.models.face_model_id,
-                str(crop.relative_to(self.media_cache)), np.asarray(face.vector, np.float32)))
+                crop, np.asarray(face.vector, np.float32)))
         return records
 
 
@@ -340,13 +364,15 @@ def face_crop(image: np.ndarray, box: Sequence[float]) -> np.ndarray:
     return cv2.resize(patch, (FACE_CROP_PX, FACE_CROP_PX), interpolation=cv2.INTER_AREA)
 
 
-def _write_jpeg(path: Path, image: np.ndarray, quality: int) -> None:
+def _write_jpeg(blobs: Blobs, key: str, image: np.ndarray, quality: int) -> None:
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
-        raise RuntimeError(f"could not encode keyframe {path.name}")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data.tobytes())
-    os.replace(tmp, path)
+        raise RuntimeError(f"could not encode keyframe {key}")
+    blobs.put(key, data.tobytes())
+
+
+def _read_jpeg(data: bytes | None) -> np.ndarray | None:
+    return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
 def media_record(info: MediaInfo, media_id: str, digest: str, path: Path, warnings: Sequence[str],

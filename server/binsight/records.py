@@ -77,6 +77,17 @@ class MetaRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """A job only one server of a shared library may run at a time (a recluster, a file's
+    commit): who holds it and until when (wall-clock seconds since the epoch; a holder renews it
+    while it works, and a crashed holder's lease simply runs out)."""
+
+    name: str
+    holder: str
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class MediaRecord:
     """One committed source file: what the probe read, plus the models that embedded it. The
     media row is the commit marker of its file (see ``Store.commit_media``)."""

@@ -137,15 +137,20 @@ class SceneIndex(SnapshotOwner):
     # ------------------------------------------------------------------------------------------
     # loading
     # ------------------------------------------------------------------------------------------
-    def load(self) -> None:
+    def load(self, repair: bool = True) -> None:
         """Rebuild from the store; place shots that have none (a crash between a file's commit
-        and its placement), and drop placements of shots that are gone or of another model."""
+        and its placement), and drop placements of shots that are gone or of another model.
+        Without ``repair`` (re-reading a library other servers write to) nothing is written:
+        shots not placed yet are left to the server committing them, and stay out of view."""
         with self.transaction():
             s = self._s
             s.raw = self.store.keyframes.vectors(self.model_id)
-            self._load_adapter()
             s.clusters = {c.cluster_id: c for c in self.store.clusters.all()}
             s.assignments = {a.shot_id: a for a in self.store.assignments.all()}
+            if not repair:
+                s.raw = {sid: v for sid, v in s.raw.items() if sid in s.assignments}
+                s.assignments = {sid: a for sid, a in s.assignments.items() if sid in s.raw}
+            self._load_adapter()
             s.constraints = {c.constraint_id: c for c in self.store.constraints.of_kind(ConstraintKind.SHOT_NOT_CLUSTER)}
             self._derive_cannot()
             stale = [sid for sid in s.assignments if sid not in s.raw]

@@ -17,11 +17,13 @@ import json
 import logging
 import fcntl
 import os
+import socket
 import threading
+import time
 import typing
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
@@ -148,7 +150,13 @@ _journal: contextvars.ContextVar[list | None] = contextvars.ContextVar("binsight
 
 class Table(Generic[R]):
     """One LanceDB table of one record type, keyed by one field. Writes are serialised by the
-    store's lock (LanceDB commits one version per write); reads see the last committed version."""
+    store's lock (LanceDB commits one version per write); reads see the version last checked
+    out, which is the latest for this process's own writes.
+
+    Other servers on the same library commit too. Each write notes the version it produced, and
+    a write that lands more than one version past the one it started from was rebased by Lance
+    over someone else's commit; ``changed_elsewhere`` checks out the latest version and says
+    whether anyone else wrote since, so the server knows when to re-read its indexes."""
 
     name: str
     record: type[R]
@@ -157,8 +165,40 @@ class Table(Generic[R]):
     def __init__(self, db: Any, lock: "WriteLock") -> None:
         self._lock = lock
         existing = set(db.list_tables().tables)
-        self._table = db.open_table(self.name) if self.name in existing else \
-            db.create_table(self.name, schema=schema_of(self.record))
+        if self.name in existing:
+            self._table = db.open_table(self.name)
+        else:
+            try:
+                self._table = db.create_table(self.name, schema=schema_of(self.record))
+            except (ValueError, OSError):  # another server created it first
+                self._table = db.open_table(self.name)
+        self._seen = self._table.version
+        self._foreign = False
+
+    def _write(self, action: Callable[[], Any]) -> None:
+        """One LanceDB write, on top of the newest version once another process has written
+        (an upsert on a stale version would insert a second row for a key it cannot see), noting
+        whether another writer's commit came in before or underneath it. A commit Lance cannot
+        rebase after its retries raises here: never dropped silently."""
+        with self._lock:
+            if self._lock.shared:
+                self._table.checkout_latest()
+            before = self._table.version
+            self._foreign = self._foreign or before != self._seen
+            action()
+            after = self._table.version
+            self._foreign = self._foreign or after != before + 1
+            self._seen = after
+
+    def changed_elsewhere(self) -> bool:
+        """Check out the latest version; True when a writer other than this process committed
+        since the last check."""
+        with self._lock:
+            self._table.checkout_latest()
+            latest = self._table.version
+            changed = self._foreign or latest != self._seen
+            self._seen, self._foreign = latest, False
+            return changed
 
     # -- reads -----------------------------------------------------------------------------------
     def _arrow(self, where: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
@@ -196,9 +236,7 @@ class Table(Generic[R]):
             return
         data = to_arrow(self.record, records)
         if data.num_rows:
-            with self._lock:
-                self._latest()
-                self._table.add(data)
+            self._write(lambda: self._table.add(data))
 
     def upsert(self, records: Iterable[R]) -> None:
         """Insert or replace by key; of several records with one key the last wins (a merge
@@ -207,10 +245,8 @@ class Table(Generic[R]):
         if not unique or self._journaled("upsert", unique.values()):
             return
         data = to_arrow(self.record, unique.values())
-        with self._lock:
-            self._latest()
-            (self._table.merge_insert(self.key).when_matched_update_all()
-             .when_not_matched_insert_all().execute(data))
+        self._write(lambda: (self._table.merge_insert(self.key).when_matched_update_all()
+                             .when_not_matched_insert_all().execute(data)))
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
@@ -222,14 +258,14 @@ class Table(Generic[R]):
         if ops is not None:
             ops.append([self.name, "where", where])
             return
-        with self._lock:
-            self._latest()
-            self._table.delete(where)
+        self._write(lambda: self._table.delete(where))
 
     def optimize(self) -> None:
+        """Compaction commits several versions at once: a foreign commit is looked for first."""
         with self._lock:
-            self._latest()
+            self._foreign = self.changed_elsewhere()
             self._table.optimize()
+            self._seen = self._table.version
 
     def _journaled(self, op: str, records: Iterable[R]) -> bool:
         """Inside ``Store.atomic``: keep the write for the group's commit instead of making it."""
@@ -249,12 +285,6 @@ class Table(Generic[R]):
             self._delete(payload)
         else:
             self.upsert(decode(self.record, row) for row in payload)
-
-    def _latest(self) -> None:
-        """Write on top of the newest version, another process's writes included (an upsert on
-        a stale version would insert a second row for a key it cannot see)."""
-        if self._lock.shared:
-            self._table.checkout_latest()
 
 
 class MetaTable(Table[r.MetaRecord]):
@@ -281,6 +311,43 @@ class _MediaChild(Table[R]):
         columns = [n for n in schema_of(self.record).names if n != "vector"]
         where = None if media_id is None else f"media_id = {_quote(media_id)}"
         return from_rows(self.record, ({**row, "vector": []} for row in self._arrow(where, columns).to_pylist()))
+
+
+class LeasesTable(Table[r.LeaseRecord]):
+    name, record, key = "leases", r.LeaseRecord, "name"
+
+    def acquire(self, name: str, holder: str, seconds: float) -> r.LeaseRecord:
+        """Take or renew the lease ``name`` unless another holder's is still running; returns
+        the lease as it stands after this commit (``holder`` is whoever has it). The condition
+        is evaluated inside Lance's conditional commit, so of two servers asking at once one
+        wins and the other reads the winner."""
+        now = time.time()
+        data = to_arrow(self.record, [r.LeaseRecord(name, holder, now + seconds)])
+        with self._lock:
+            self._write(lambda: (self._table.merge_insert("name")
+                                 .when_matched_update_all(where=f"target.expires_at < {now!r} OR "
+                                                                f"target.holder = {_quote(holder)}")
+                                 .when_not_matched_insert_all().execute(data)))
+            # a merge that changed nothing commits nothing: read the latest version, not ours
+            self._table.checkout_latest()
+            self._foreign = self._foreign or self._table.version != self._seen
+            self._seen = self._table.version
+            found = self.get(name)
+        return found or r.LeaseRecord(name, "", 0.0)  # released meanwhile: ask again
+
+    def release(self, name: str, holder: str) -> None:
+        self._delete(f"name = {_quote(name)} AND holder = {_quote(holder)}")
+
+    def live(self) -> list[r.LeaseRecord]:
+        return self._where(f"expires_at >= {time.time()!r}")
+
+
+class LeaseHeld(Conflict):
+    """Another server of the shared library holds the lease a job needs."""
+
+
+LEASE_SECONDS = 60.0
+"""How long a lease lasts unless renewed; its holder renews it every third of that."""
 
 
 class MediaTable(Table[r.MediaRecord]):
@@ -468,20 +535,20 @@ class SearchTable(Table[r.SearchRowRecord]):
     filter_indexes = (("media_id", BTree), ("shot_id", BTree), ("has_faces", Bitmap), ("duration_s", BTree),
                       ("frame_rate", Bitmap), ("shot_date", BTree), ("reel", Bitmap))
 
-    def __init__(self, db: Any, lock: threading.RLock, name: str, dim: int) -> None:
+    def __init__(self, db: Any, lock: "WriteLock", name: str, dim: int) -> None:
         self._lock = lock
         self.name = name
         self.dim = dim
         self.schema = pa.schema([pa.field(f.name, pa.list_(pa.float32(), dim)) if f.name == self.vector_column
                                  else f for f in schema_of(self.record)])
         with lock:
-            if name in set(db.list_tables().tables):
-                table = db.open_table(name)
-                if table.schema == self.schema:
-                    self._table = table
-                    return
+            table = db.open_table(name) if name in set(db.list_tables().tables) else None
+            if table is not None and table.schema != self.schema:
                 db.drop_table(name)  # another dimension or an older layout: derived, so rebuilt
-            self._table = db.create_table(name, schema=self.schema)
+                table = None
+            self._table = table if table is not None else db.create_table(name, schema=self.schema)
+        self._seen = self._table.version
+        self._foreign = False
 
     def add(self, records: Iterable[r.SearchRowRecord]) -> None:
         self.add_arrow(to_arrow(self.record, records).cast(self.schema))
@@ -565,7 +632,7 @@ class SearchTable(Table[r.SearchRowRecord]):
 _TABLES: tuple[type[Table[Any]], ...] = (
     MetaTable, MediaTable, ShotsTable, KeyframesTable, FacesTable, AssignmentsTable, ClustersTable,
     CharactersTable, FaceAssignmentsTable, ConstraintsTable, FeedbackTable, TrainingTable, AdaptersTable,
-    SlatesTable)
+    SlatesTable, LeasesTable)
 
 
 class WriteLock:
@@ -577,19 +644,22 @@ class WriteLock:
     ``shared`` turns true once another process has written (the lock file's stamp changed since
     this one's last write): only then must a table be refreshed before a write."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
+        """``path``: the lock file; None for a library on object storage, where other servers'
+        commits are the rule (Lance's conditional commits order them) and every write refreshes."""
         self._path = path
         self._local = threading.RLock()
         self._depth = 0
         self._fd = -1
-        path.touch(0o600)
-        self._stamp = path.stat().st_mtime_ns  # as it was when this process opened the store
-        self.shared = False
+        if path is not None:
+            path.touch(0o600)
+        self._stamp = path.stat().st_mtime_ns if path is not None else 0  # as when this process opened the store
+        self.shared = path is None
 
     def __enter__(self) -> "WriteLock":
         self._local.acquire()
         self._depth += 1
-        if self._depth == 1:
+        if self._depth == 1 and self._path is not None:
             try:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -620,14 +690,17 @@ class SchemaMismatch(Conflict):
 
 
 class Store:
-    """Every table of a project, opened (and created when missing) at ``path``."""
+    """Every table of a project, opened (and created when missing) at ``path``: a local folder,
+    or an ``s3://`` uri with its ``storage_options`` (see ``storage.locate``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        migrate(self.path, SCHEMA_VERSION, {cls.name: schema_of(cls.record) for cls in _TABLES})
-        self._db = lancedb.connect(str(self.path))
-        self._lock = WriteLock(self.path / ".write.lock")
+    def __init__(self, path: Path | str, storage_options: Mapping[str, str] | None = None) -> None:
+        self.remote = str(path).startswith("s3://")
+        self.path = str(path) if self.remote else Path(path)
+        if isinstance(self.path, Path):  # a bucket needs no folder, and holds no pre-2 schema to migrate
+            self.path.mkdir(parents=True, exist_ok=True)
+            migrate(self.path, SCHEMA_VERSION, {cls.name: schema_of(cls.record) for cls in _TABLES})
+        self._db = lancedb.connect(str(self.path), storage_options=dict(storage_options) if storage_options else None)
+        self._lock = WriteLock(None if self.remote else self.path / ".write.lock")
         self.meta = MetaTable(self._db, self._lock)
         self._check_schema_version()
         self.media = MediaTable(self._db, self._lock)
@@ -643,6 +716,9 @@ class Store:
         self.training = TrainingTable(self._db, self._lock)
         self.adapters = AdaptersTable(self._db, self._lock)
         self.slates = SlatesTable(self._db, self._lock)
+        self.leases = LeasesTable(self._db, self._lock)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this server, in leases
+        self._held = threading.local()  # the leases this thread holds (nested blocks are covered)
         self._replay_journal()
         self._remove_uncommitted()
 
@@ -695,7 +771,14 @@ class Store:
     def problem(self) -> str:
         """Why the store cannot serve now ("" when it can): its folder or a table's folder gone
         (a disk unmounted, a data dir removed) or closed to this process. Cheap (a few stats), so
-        the health check can ask every second."""
+        the health check can ask every second; on object storage, one listing)."""
+        if not isinstance(self.path, Path):
+            try:
+                names = set(self._db.list_tables().tables)
+            except Exception as exc:  # noqa: BLE001 - any failure of the object store is "unavailable"
+                return f"the library at {self.path} does not answer ({type(exc).__name__})"
+            missing = sorted(t.name for t in self.tables() if t.name not in names)
+            return f"the table {missing[0]} is missing in {self.path}" if missing else ""
         if not self.path.is_dir():
             return f"the database folder {self.path} is missing"
         if not os.access(self.path, os.R_OK | os.W_OK | os.X_OK):
@@ -708,6 +791,44 @@ class Store:
 
     def _children(self) -> tuple[_MediaChild[Any], ...]:
         return self.shots, self.keyframes, self.faces
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another server committed to any table since the last check (every table is
+        checked, and left at its latest version)."""
+        return any([t.changed_elsewhere() for t in self.tables()])
+
+    @contextlib.contextmanager
+    def leased(self, name: str, wait_s: float = 0.0, seconds: float = LEASE_SECONDS) -> Iterator[None]:
+        """Hold the lease ``name`` for the block, renewed while it runs, waiting up to ``wait_s``
+        for another holder to finish; ``LeaseHeld`` names the holder when it does not.
+        A lease held by this thread nests (an inner block of the same name is covered); other
+        threads of this server serialise on it above the store (see ``SharedLibrary``)."""
+        held: set[str] = self._held.__dict__.setdefault("names", set())
+        if name in held:
+            yield
+            return
+        deadline = time.monotonic() + wait_s
+        while (lease := self.leases.acquire(name, self.holder, seconds)).holder != self.holder:
+            if time.monotonic() >= deadline:
+                raise LeaseHeld(f"another server ({lease.holder}) is running {name!r} on this library; "
+                                f"try again when it is done (its lease runs {lease.expires_at - time.time():.0f} s more)")
+            time.sleep(0.2)
+        held.add(name)
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(seconds / 3):
+                self.leases.acquire(name, self.holder, seconds)
+
+        renewer = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
+            held.discard(name)
+            self.leases.release(name, self.holder)
 
     def _check_schema_version(self) -> None:
         found = self.meta.get("schema_version")
@@ -732,6 +853,8 @@ class Store:
                 log.warning("retiring superseded media version", extra={"media_id": m.media_id})
                 self.delete_media(m.media_id)
         committed = {m.media_id for m in newest.values()}
+        # a file another server is committing right now is not an orphan
+        committed |= {lease.name.removeprefix("ingest/") for lease in self.leases.live()}
         for table in self._children():
             orphans = table.media_ids() - committed
             if orphans:
@@ -744,8 +867,16 @@ class Store:
                      replaces: Iterable[str] = ()) -> None:
         """Write a file's rows, then its media row (the commit marker), then retire ``replaces``
         (media ids of the file's previous versions), so a crash at any point leaves the old
-        version, the new one, or both whole (``_remove_uncommitted`` keeps the newest), never a mix."""
-        with self._lock:
+        version, the new one, or both whole (``_remove_uncommitted`` keeps the newest), never a mix.
+
+        On a shared (remote) library the file's commit holds the lease ``ingest/<media_id>``, so a
+        server opening meanwhile does not take its rows for a crash's, and rows a crashed commit
+        left are cleared first, so a retried file writes its ids once."""
+        # the lease first: its renewer takes the lock, which is held for the whole write
+        with (self.leased(f"ingest/{media.media_id}") if self.remote else contextlib.nullcontext()), self._lock:
+            if self.remote:
+                for table in self._children():
+                    table.delete_media([media.media_id])
             self.shots.add(shots)
             self.keyframes.add(keyframes)
             self.faces.add(faces)

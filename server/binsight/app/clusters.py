@@ -10,13 +10,15 @@ from ..clustering.types import Placement
 from ..errors import NotFound
 from ..validate import check_ids, check_limit, shown
 from ..scene_index import ReclusterReport, SceneIndex
+from .library import SharedLibrary
 from .views import CharacterView, ClusterTreeView, ClusterView, ProjectView, ReviewItemView
 
 
 class ClusterService:
-    def __init__(self, index: SceneIndex, view: Callable[[], ProjectView]) -> None:
+    def __init__(self, index: SceneIndex, view: Callable[[], ProjectView], library: SharedLibrary) -> None:
         self.index = index
         self.view = view
+        self.library = library
 
     def tree(self, include_shots: bool = True) -> ClusterTreeView:
         return self.view().tree(include_shots)
@@ -29,7 +31,9 @@ class ClusterService:
         return view.scene_bin(self.index.resolve(cluster_id), include_shots)
 
     def recluster(self, use_adapter: bool = True) -> ReclusterReport:
-        return self.index.recluster(use_adapter)
+        """One at a time across the servers of a shared library, on its latest bins."""
+        with self.library.exclusive("index"):
+            return self.index.recluster(use_adapter)
 
     def characters(self) -> list[CharacterView]:
         return self.view().character_list()

@@ -48,6 +48,7 @@ from ..slate_index import SlateIndex
 from ..store import Store, decode, encode
 from ..validate import check_id, check_ids, check_limit, check_name, check_number, shown
 from .labels import relabel_from_slates
+from .library import SharedLibrary
 from .slates import typed_slate
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,14 @@ class _Draft:
 
 class FeedbackService:
     def __init__(self, store: Store, index: SceneIndex, characters: CharacterIndex, catalog: Catalog,
-                 slates: SlateIndex, data_dir: Path) -> None:
+                 slates: SlateIndex, data_dir: Path, library: SharedLibrary) -> None:
         self.store = store
         self.index = index
         self.characters = characters
         self.catalog = catalog
         self.slates = slates
         self.data_dir = data_dir
+        self.library = library
 
     # ------------------------------------------------------------------------------------------
     # the recording of one correction
@@ -136,8 +138,10 @@ class FeedbackService:
     @contextlib.contextmanager
     def _correction(self, draft: _Draft, existing: FeedbackRecord | None = None) -> Iterator[_Draft]:
         """Run a correction as one transaction and log it with its undo. ``existing``: the
-        logged correction a redo re-applies (its id and triplets are kept)."""
-        with self.index.transaction(), self.characters.transaction(), self.store.atomic():
+        logged correction a redo re-applies (its id and triplets are kept). Alone across the
+        servers of a shared library; its writes land together (``Store.atomic``)."""
+        with self.library.exclusive("index"), self.index.transaction(), self.characters.transaction(), \
+                self.store.atomic():
             scene_before, people_before = self.index.snapshot(), self.characters.snapshot()
             yield draft
             self.index.after_correction(set(self.index.changes_since(scene_before).touched()))
@@ -423,7 +427,8 @@ class FeedbackService:
     # ------------------------------------------------------------------------------------------
     def undo(self, actor: str, feedback_id: str = "") -> FeedbackResult:
         """Undo a correction (by default the actor's latest one that stands)."""
-        with self.index.transaction(), self.characters.transaction(), self.store.atomic():
+        with self.library.exclusive("index"), self.index.transaction(), self.characters.transaction(), \
+                self.store.atomic():
             event = self._pick(feedback_id, actor, FeedbackState.APPLIED)
             if not event.inverse_json:
                 raise Conflict(f"{event.action} {event.feedback_id} was made before undo existed and cannot be undone")

@@ -27,6 +27,7 @@ from ..access import Access
 from ..discovery import looks_like_video, walk
 from ..config import SlateSettings
 from ..errors import InvalidInput, NotFound, PermissionDenied, Unavailable
+from ..executors import Executor, Plan
 from ..faults import fault_point
 from ..ingestor import Committed, Ingestor, Stage
 from ..jobs import Event, FileStatus, Job, JobContext, JobManager, JobState
@@ -36,9 +37,11 @@ from ..records import MediaRecord
 from ..scene_index import SceneIndex
 from ..search_index import SearchIndex
 from ..slate_index import SlateIndex
+from ..storage import Blobs
 from ..store import Store
 from ..validate import check_paths, shown
 from .labels import relabel_from_slates
+from .library import SharedLibrary
 from .slates import SceneView, SlateView, read_slate_of
 from .views import ProjectView, ShotView
 
@@ -60,16 +63,17 @@ class SlatesView:
 
 
 class IngestService:
-    def __init__(self, store: Store, media_cache: Path, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
+    def __init__(self, store: Store, blobs: Blobs, models: ActiveModels, ingestor: Ingestor, jobs: JobManager,
                  catalog: Catalog, index: SceneIndex, characters: CharacterIndex,
                  view: Callable[[], ProjectView], access: Access, slates: SlateIndex,
-                 slate_settings: SlateSettings, search_index: SearchIndex) -> None:
+                 slate_settings: SlateSettings, search_index: SearchIndex, library: SharedLibrary,
+                 executor: Executor) -> None:
         self.access = access
         self.search_index = search_index
         self.slates = slates
         self.slate_settings = slate_settings
         self.store = store
-        self.media_cache = media_cache
+        self.blobs = blobs
         self.models = models
         self.ingestor = ingestor
         self.jobs = jobs
@@ -77,6 +81,8 @@ class IngestService:
         self.index = index
         self.characters = characters
         self.view = view
+        self.library = library
+        self.executor = executor
 
     # -- jobs -------------------------------------------------------------------------------------
     def start_ingest(self, paths: Sequence[str], recursive: bool = True, force: bool = False) -> Job:
@@ -102,33 +108,52 @@ class IngestService:
             log.info("ingest started", extra={"job_id": ctx.job.job_id, "files": len(ctx.job.files),
                                               "scene_model": self.models.scene_model_id,
                                               "face_model": self.models.face_model_id or None})
-            for n in range(len(ctx.job.files)):
-                ctx.check_cancelled()
-                path = Path(ctx.job.files[n].path)
-                started = time.monotonic()
-
-                def progress(stage: Stage, done: int, total: int, _file: str = str(path)) -> None:
-                    ctx.emit(file=_file, stage=stage, frames_done=done, frames_total=total)
-
-                try:
-                    result, committed = self.ingestor.ingest(path, force, progress, ctx.cancel_requested.is_set)
-                except InvalidInput as exc:
-                    ctx.job.files[n] = replace(ctx.job.files[n], status=FileStatus.FAILED, message=str(exc))
-                    ctx.emit(file=str(path), stage=Stage.DONE, message=f"failed: {exc}")
-                    continue
-                ctx.job.files[n] = result
-                if committed is not None:
-                    fault_point("after_commit")
-                    self._after_commit(committed)
-                    ctx.job.shots_found += result.shots
-                ctx.emit(file=str(path), stage=Stage.DONE, message=result.message or result.status)
-                log.info("file ingested", extra={"job_id": ctx.job.job_id, "path": str(path),
-                                                 "status": result.status, "shots": result.shots,
-                                                 "faces": result.faces, "stages": result.stage_seconds,
-                                                 "seconds": round(time.monotonic() - started, 2)})
+            plan = self.executor.plan([Path(f.path) for f in ctx.job.files], lambda p: self._wanted(p, force))
+            try:
+                self._ingest_files(ctx, force, plan)
+            finally:
+                plan.close()
             self._read_slates(ctx)
             self.store.optimize()
         return work
+
+    def _wanted(self, path: Path, force: bool) -> str | None:
+        """The file's digest when it must be analysed; None when it is unchanged or unreadable
+        (its turn reports why)."""
+        try:
+            digest, unchanged = self.ingestor.current(path, force)
+        except OSError:
+            return None
+        return None if unchanged is not None else digest
+
+    def _ingest_files(self, ctx: JobContext, force: bool, plan: Plan) -> None:
+        """Each file in order: analysed (here or by a worker, see ``executors``), committed,
+        placed."""
+        for n in range(len(ctx.job.files)):
+            ctx.check_cancelled()
+            path = Path(ctx.job.files[n].path)
+            started = time.monotonic()
+
+            def progress(stage: Stage, done: int, total: int, _file: str = str(path)) -> None:
+                ctx.emit(file=_file, stage=stage, frames_done=done, frames_total=total)
+
+            try:
+                result, committed = self.ingestor.ingest(path, force, progress, ctx.cancel_requested.is_set,
+                                                         plan.analyse)
+            except InvalidInput as exc:
+                ctx.job.files[n] = replace(ctx.job.files[n], status=FileStatus.FAILED, message=str(exc))
+                ctx.emit(file=str(path), stage=Stage.DONE, message=f"failed: {exc}")
+                continue
+            ctx.job.files[n] = result
+            if committed is not None:
+                fault_point("after_commit")
+                self._after_commit(committed)
+                ctx.job.shots_found += result.shots
+            ctx.emit(file=str(path), stage=Stage.DONE, message=result.message or result.status)
+            log.info("file ingested", extra={"job_id": ctx.job.job_id, "path": str(path),
+                                             "status": result.status, "shots": result.shots,
+                                             "faces": result.faces, "stages": result.stage_seconds,
+                                             "seconds": round(time.monotonic() - started, 2)})
 
     def _read_slates(self, ctx: JobContext) -> None:
         """The slates of the job's committed files that have none on record. An editor's entry
@@ -184,7 +209,12 @@ class IngestService:
             raise InvalidInput(f"no video files in {', '.join(str(f) for f in folders)}")
 
     def _after_commit(self, committed: Committed) -> None:
-        """Show the committed file, place its shots, regroup faces, make it searchable."""
+        """Show the committed file, place its shots, regroup faces, make it searchable (alone
+        across the servers of a shared library, on its latest bins)."""
+        with self.library.exclusive("index"):
+            self._place(committed)
+
+    def _place(self, committed: Committed) -> None:
         self.catalog.replace_media(committed.media_id, committed.retired_media)
         vectors = self.store.keyframes.vectors(self.index.model_id, committed.media_id)
         self.index.replace_media(vectors, committed.retired_shots, committed.same_frames)
@@ -279,10 +309,9 @@ class IngestService:
         return self._jpeg(face.crop_path, f"face {face_id}")
 
     def _jpeg(self, relative: str, what: str) -> ImageView:
-        path = self.media_cache / relative
-        if not path.is_file():
-            raise NotFound(f"the image of {what} is missing from the data dir (re-ingest its file)")
-        data = path.read_bytes()
+        data = self.blobs.get(relative)
+        if data is None:
+            raise NotFound(f"the image of {what} is missing from the library (re-ingest its file)")
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         return ImageView(data, "image/jpeg", image.shape[1], image.shape[0])
 

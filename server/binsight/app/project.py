@@ -5,6 +5,7 @@ and the two indexes, and hands each service exactly what it needs; it runs no us
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from ..clustering.evidence import ShotEvidence
 from ..clustering.local_features import LocalFeatures
 from ..clustering.types import ClusterConfig
 from ..config import Config
+from ..executors import executor_for
 from ..ingestor import IngestSettings, Ingestor
 from ..jobs import JobManager
 from ..models.manager import ModelManager
@@ -31,6 +33,7 @@ from .export import ExportService
 from .feedback import FeedbackService
 from .ingest import IngestService
 from .labels import bin_label
+from .library import EXCLUSIVE_WAIT_S, SharedLibrary
 from .search import SearchService
 from .system import SystemService
 from .views import ProjectView
@@ -42,7 +45,8 @@ class Project:
     def __init__(self, config: Config) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(config.db_path)
+        self.location = config.location()
+        self.store = Store(self.location.db_uri, self.location.storage_options)
         self.models = ActiveModels(ModelManager(config.models_path), config.scene_model,
                                    config.faces if config.faces.enabled else None, config.faces.pack)
         self.catalog = Catalog(self.store)
@@ -57,20 +61,24 @@ class Project:
                                 config.data_dir, labeler=lambda shot_ids: bin_label(self.catalog.snapshot(), shot_ids,
                                                                     self.slates.snapshot()),
                                 evidence=self._evidence)
-        self.index.load()
+        # on a shared library another server may be placing a file's shots right now
+        with self.store.leased("index", EXCLUSIVE_WAIT_S) if self.location.remote else contextlib.nullcontext():
+            self.index.load()
+        self.library = SharedLibrary(self.store, self.location.remote, config.storage.refresh_seconds, self._reload)
         self.search_index = SearchIndex(self.store, self.catalog, self.models.scene_model_id, self.models.scene_dim,
                                         config.search)
         self.search_index.load()
         self.jobs = JobManager()
-        ingestor = Ingestor(self.store, config.media_cache, self.models,
+        ingestor = Ingestor(self.store, self.location.blobs, self.models,
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
         self.access = Access(config.data_dir)
-        self.ingest = IngestService(self.store, config.media_cache, self.models, ingestor, self.jobs, self.catalog,
+        self.executor = executor_for(config, ingestor)
+        self.ingest = IngestService(self.store, self.location.blobs, self.models, ingestor, self.jobs, self.catalog,
                                     self.index, self.characters, self.view, self.access, self.slates,
-                                    config.slates, self.search_index)
-        self.clusters = ClusterService(self.index, self.view)
+                                    config.slates, self.search_index, self.library, self.executor)
+        self.clusters = ClusterService(self.index, self.view, self.library)
         self.feedback = FeedbackService(self.store, self.index, self.characters, self.catalog, self.slates,
-                                        config.data_dir)
+                                        config.data_dir, self.library)
         self.search = SearchService(self.index, self.search_index, self.models, self.view)
         self.compare = CompareService(self.access, self.catalog, config.data_dir / "compare")
         self.export = ExportService(self.index, self.view, config.data_dir.name, config.exports_path)
@@ -78,6 +86,14 @@ class Project:
         log.info("project open", extra={"data_dir": str(config.data_dir), "scene_model": self.models.scene_model_id,
                                         "face_model": self.models.face_model_id or None,
                                         "shots": len(self.index.snapshot().assignments)})
+
+    def _reload(self) -> None:
+        """Re-read what other servers of a shared library committed (see ``library``)."""
+        self.index.load(repair=False)
+        self.catalog.load()
+        self.slates.load()
+        self.characters.load()
+        self.search_index.load()  # the files another server committed become searchable here too
 
     def view(self) -> ProjectView:
         """One consistent read of the project (the snapshots, taken together)."""
@@ -103,4 +119,5 @@ class Project:
 
     def close(self) -> None:
         self.jobs.shutdown()
+        self.executor.close()
         self.store.optimize()

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     flags, _ = _global_flags().parse_known_args(argv)
     try:
         config = load_config(flags.config, {"data_dir": flags.data_dir, "address": flags.address,
+                                            "store_uri": flags.store_uri,
                                             "log_level": flags.log_level, "log_format": flags.log_format})
     except (ValueError, FileNotFoundError) as exc:
         print(f"binsight: {exc}", file=sys.stderr)
@@ -67,6 +68,8 @@ def _global_flags(suppress: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--address", help=f"server address (default {DEFAULT_ADDRESS}; env BINSIGHT_ADDRESS)",
                         **default)
     parser.add_argument("--data-dir", type=Path, help="where the project lives (env BINSIGHT_DATA_DIR)", **default)
+    parser.add_argument("--store-uri", help="the library: a folder or s3://bucket/prefix (env BINSIGHT_STORE_URI)",
+                        **default)
     parser.add_argument("--config", type=Path, help="TOML config file (env BINSIGHT_CONFIG)", **default)
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (env BINSIGHT_LOG_LEVEL)", **default)
     parser.add_argument("--log-format", choices=("auto", "human", "json"),
@@ -85,7 +88,10 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    command("serve", commands.serve, "run the gRPC server until SIGINT/SIGTERM")
+    serve = command("serve", commands.serve, "run the gRPC server until SIGINT/SIGTERM")
+    serve.add_argument("--executor", choices=("local", "ray"), help="where ingest analyses files (default: local)")
+    serve.add_argument("--ray-address", help="executor ray: the cluster to join (default: start a local one)")
+    serve.add_argument("--ray-workers", type=int, help="executor ray: ingest worker actors (default 2)")
     run = command("run", commands.run, "ingest footage and write bins to a folder (starts a server if needed)")
     run.add_argument("paths", nargs="+")
     run.add_argument("--out", type=Path, required=True, help="folder for bins.json, bins.otio and NLE files")

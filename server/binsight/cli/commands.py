@@ -34,6 +34,8 @@ class LocalError(CoreError):
 def serve(args: argparse.Namespace, config: Config) -> int:
     from ..service.server import BinsightServer
 
+    flags = {"executor": args.executor, "ray_address": args.ray_address, "ray_workers": args.ray_workers}
+    config = config.override({k: v for k, v in flags.items() if v is not None})
     server = BinsightServer(config).start()
     page = f"; review page {server.page.url}" if server.page else ""
     print(f"binsight serving on {server.address}{page} (data: {config.data_dir}); Ctrl-C stops it", file=sys.stderr)

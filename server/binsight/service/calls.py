@@ -9,7 +9,7 @@ import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 
@@ -36,9 +36,10 @@ def actor(claimed: str) -> str:
 class Calls:
     """Per-server: who is calling (from the gate) and what the calls cost (metrics)."""
 
-    def __init__(self, metrics: Registry, identify) -> None:  # noqa: ANN001 - Gate.identify
+    def __init__(self, metrics: Registry, identify, freshen: Callable[[], object]) -> None:  # noqa: ANN001
         self.metrics = metrics
-        self.identify = identify
+        self.identify = identify  # Gate.identify
+        self.freshen = freshen  # SharedLibrary.refresh: other servers' commits read in before a call
         self.open_streams = 0
 
     @contextlib.contextmanager

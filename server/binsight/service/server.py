@@ -95,7 +95,7 @@ class BinsightServer:
         self.project = project or Project(config)
         self.metrics = Registry()
         self.gate = Gate(self.access, required=config.require_token or not is_loopback(config.address))
-        self.calls = Calls(self.metrics, self.gate.identify)
+        self.calls = Calls(self.metrics, self.gate.identify, self.project.library.refresh)
         self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="binsight-rpc")
         self._loop = asyncio.new_event_loop()
         self._loop.set_default_executor(self._pool)

@@ -42,13 +42,19 @@ def _rpc(method: Callable[..., Any]) -> Callable[..., Any]:
     async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         with self.calls.calling(context, method.__name__):
             try:
-                return await asyncio.to_thread(method, self, request, context)
+                return await asyncio.to_thread(_fresh, self, method, request, context)
             except BinsightError as exc:
                 await context.abort(status_for(exc), message_of(exc))
             except Exception as exc:  # noqa: BLE001 - reported to the caller as a status
                 log.exception("rpc failed", extra={"rpc": method.__name__})
                 await context.abort(grpc.StatusCode.INTERNAL, message_of(f"{type(exc).__name__}: {exc}"))
     return unary
+
+
+def _fresh(servicer: Any, method: Callable[..., Any], request: Any, context: Any) -> Any:
+    """The method, on a view that includes other servers' commits (a shared library)."""
+    servicer.calls.freshen()
+    return method(servicer, request, context)
 
 
 class _Servicer:

@@ -1,0 +1,313 @@
+"""Where files are analysed during an ingest job: on the server itself (``local``, the default),
+or by long-lived ``IngestWorker`` actors on a Ray cluster (``ray``).
+
+Either way the server stays the only LanceDB writer. A worker takes a file up to its rows
+(probe, shots, keyframes, vectors, faces; ``Ingestor.analyse``), writes its keyframe images to
+the library's image store and streams progress back; the server commits the rows exactly as a
+local ingest does (media row last) and places the shots, in the job's file order, so a Ray
+ingest builds the same library as a local one. Workers run ahead of the commit, one file each:
+while the server commits file n, files n+1 .. n+workers are being analysed.
+
+Ids come from the file (path and content), so a file analysed again, after a worker died or a
+job was re-run, writes the same ids and commits once. A cancelled job clears its queue (files
+not yet handed out are never sent) and cancels the files in flight, whose images are removed and
+whose rows never reach the store.
+
+Why actors and not tasks: a worker loads the models once (seconds for CLIP and the face model)
+and keeps them for every file it is given. Ray is imported only when asked for (the
+``distributed`` extra).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from .config import Config
+from .errors import BinsightError, Cancelled, InvalidInput, Unavailable
+from .ingestor import Analysed, IngestSettings, Ingestor, Progress, Stage
+from .storage import Blobs, resolved
+
+log = logging.getLogger(__name__)
+
+WORKER_RETRIES = 2
+"""Times a file is handed out again when its worker died and Ray's own retry on the restarted
+actor failed too, before the file is reported failed."""
+
+
+class Plan(Protocol):
+    """One job's analyses: ``analyse`` is called in file order, for the files that need it."""
+
+    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed: ...
+
+    def close(self) -> None:
+        """End the job: cancel whatever is still queued or running."""
+
+
+class Executor(Protocol):
+    def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
+        """A plan over the job's files; ``wanted(path)`` is the file's content digest when it
+        must be analysed, None when it is unchanged (so a re-run sends no work out)."""
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class _Inline:
+    ingestor: Ingestor
+
+    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
+        return self.ingestor.analyse(path, digest, progress, cancelled)
+
+    def close(self) -> None:
+        pass
+
+
+class LocalExecutor:
+    """Today's ingest: each file analysed on the job's thread when its turn comes."""
+
+    def __init__(self, ingestor: Ingestor) -> None:
+        self.ingestor = ingestor
+
+    def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
+        return _Inline(self.ingestor)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What a worker streams while it analyses a file."""
+
+    stage: Stage
+    done: int
+    total: int
+
+
+class IngestWorker:
+    """A Ray actor's body: the project's models and image store, loaded once, analysing one
+    file at a time (the default concurrency group) while ``cancel`` (its own group) can reach
+    the file in flight."""
+
+    def __init__(self, config: Config) -> None:
+        from .models.manager import ModelManager
+        from .models.select import ActiveModels
+
+        self._cancelled = threading.Event()
+        models = ActiveModels(ModelManager(config.models_path), config.scene_model,
+                              config.faces if config.faces.enabled else None, config.faces.pack)
+        models.preload()
+        settings = IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot)
+        self._ingestor = Ingestor(None, config.location().blobs, models, settings)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def analyse(self, path: str, digest: str) -> Iterator[ProgressEvent | Analysed]:
+        """Progress events as the file is analysed (at most one per stage every quarter second),
+        then its rows: a generator, so Ray streams each item back as it is made."""
+        self._cancelled.clear()
+        events: queue.Queue[ProgressEvent | None] = queue.Queue()
+        outcome: list[Analysed | BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(self._ingestor.analyse(Path(path), digest,
+                                                      lambda s, d, t: events.put(ProgressEvent(s, d, t)),
+                                                      self._cancelled.is_set))
+            except BaseException as exc:  # noqa: BLE001 - raised again on the actor's thread
+                outcome.append(exc)
+            finally:
+                events.put(None)
+
+        worker = threading.Thread(target=run, name="analyse")
+        worker.start()
+        last: tuple[Stage | None, float] = (None, 0.0)
+        while (event := events.get()) is not None:
+            now = time.monotonic()
+            if event.stage != last[0] or now - last[1] >= 0.25:
+                last = (event.stage, now)
+                yield event
+        worker.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        yield outcome[0]
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise Unavailable("executor = \"ray\" needs Ray: pip install 'binsight[distributed]'") from None
+    return ray
+
+
+class RayExecutor:
+    """``workers`` IngestWorker actors on the Ray cluster at ``address`` ("": the cluster this
+    process already joined, else a local one started here), created at the first job and kept."""
+
+    def __init__(self, config: Config, address: str, workers: int, blobs: Blobs) -> None:
+        if workers < 1:
+            raise InvalidInput(f"ray_workers must be at least 1, not {workers}")
+        self.config, self.address, self.workers = config, address, workers
+        self.blobs = blobs  # to remove the images of files analysed but never committed
+        self._actors: list[Any] = []
+        self._started_ray = False
+        self._lock = threading.Lock()
+
+    def actors(self) -> list[Any]:
+        with self._lock:
+            if not self._actors:
+                ray = _ray()
+                if not ray.is_initialized():
+                    ray.init(address=self.address or None, include_dashboard=False, log_to_driver=False)
+                    self._started_ray = True
+                # a dead worker is restarted (models loaded again) and Ray runs its file again there
+                actor = _worker_class(ray).options(max_restarts=-1, max_task_retries=-1)
+                # the driver's AWS_* environment travels with the settings: workers may run elsewhere
+                config = dataclasses.replace(self.config, storage=resolved(self.config.storage))
+                self._actors = [actor.remote(config) for _ in range(self.workers)]
+            return list(self._actors)
+
+    def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
+        return _RayPlan(_ray(), self.actors(), list(paths), wanted, self.blobs)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._actors:
+                return
+            ray = _ray()
+            for actor in self._actors:
+                ray.kill(actor)
+            self._actors = []
+            if self._started_ray:
+                ray.shutdown()
+
+
+_WORKER_CLASS: Any = None
+
+
+def _worker_class(ray: Any) -> Any:
+    """The IngestWorker actor class, made once per process (``cancel`` in its own concurrency
+    group, so it runs while ``analyse`` does)."""
+    global _WORKER_CLASS
+    if _WORKER_CLASS is None:
+        class _Actor(IngestWorker):
+            @ray.method(concurrency_group="control")
+            def cancel(self) -> None:
+                IngestWorker.cancel(self)
+
+            @ray.method(num_returns="streaming")
+            def analyse(self, path: str, digest: str) -> Iterator[ProgressEvent | Analysed]:
+                yield from IngestWorker.analyse(self, path, digest)
+
+        _Actor.__name__ = _Actor.__qualname__ = "IngestWorker"
+        _WORKER_CLASS = ray.remote(concurrency_groups={"control": 1})(_Actor)
+    return _WORKER_CLASS
+
+
+class _RayPlan:
+    """Hands the job's files to idle workers in file order, a file ahead per worker."""
+
+    def __init__(self, ray: Any, actors: list[Any], paths: list[Path], wanted: Callable[[Path], str | None],
+                 blobs: Blobs) -> None:
+        self._ray = ray
+        self._blobs = blobs
+        self._idle = deque(actors)
+        self._queue = deque(paths)
+        self._wanted = wanted
+        self._running: dict[Path, tuple[Any, Any, str]] = {}  # path -> (actor, stream, digest)
+
+    def _fill(self) -> None:
+        while self._idle and self._queue:
+            path = self._queue.popleft()
+            digest = self._wanted(path)
+            if digest is not None:
+                self._submit(path, digest)
+
+    def _submit(self, path: Path, digest: str, actor: Any = None) -> None:
+        actor = actor or self._idle.popleft()
+        self._running[path] = (actor, actor.analyse.remote(str(path), digest), digest)
+
+    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
+        if path in self._queue:  # its turn came before a worker was free for it
+            self._queue.remove(path)
+        if path not in self._running:
+            if not self._idle:
+                raise RuntimeError("no idle ingest worker")  # every worker holds a file of this job
+            self._submit(path, digest)
+        self._fill()
+        for attempt in range(WORKER_RETRIES + 1):
+            actor, stream, _ = self._running[path]
+            try:
+                result = self._follow(stream, progress, cancelled)
+            except Cancelled:
+                raise  # the file stays in flight: ``close`` cancels it on its worker and drains it
+            except self._ray.exceptions.RayTaskError as exc:  # the worker's own error, e.g. not a video
+                self._running.pop(path, None)
+                self._idle.append(actor)
+                cause = getattr(exc, "cause", None)
+                raise (cause if isinstance(cause, BinsightError) else exc) from None
+            except self._ray.exceptions.RayActorError:
+                if attempt == WORKER_RETRIES:
+                    self._running.pop(path)
+                    self._idle.append(actor)
+                    raise InvalidInput(f"{path}: its ingest worker died {attempt + 1} times; not ingested") from None
+                log.warning("ingest worker died; handing the file out again", extra={"path": str(path)})
+                self._running[path] = (actor, actor.analyse.remote(str(path), digest), digest)
+                continue
+            except BaseException:
+                self._running.pop(path, None)
+                self._idle.append(actor)
+                raise
+            self._running.pop(path)
+            self._idle.append(actor)
+            self._fill()
+            return result
+        raise AssertionError("unreachable")
+
+    def _follow(self, stream: Any, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
+        for ref in stream:
+            if cancelled():
+                raise Cancelled("ingest cancelled")
+            item = self._ray.get(ref)
+            if isinstance(item, ProgressEvent):
+                progress(item.stage, item.done, item.total)
+            else:
+                return item
+        raise RuntimeError("an ingest worker ended without a result")
+
+    def close(self) -> None:
+        """Clear the queue and cancel the files in flight: their rows are never committed, and
+        the images of one that finished before the cancel reached it are removed."""
+        self._queue.clear()
+        for actor, stream, _ in self._running.values():
+            actor.cancel.remote()
+            try:
+                for ref in stream:  # drain: the worker stops at its next cancellation check
+                    item = self._ray.get(ref)
+                    if isinstance(item, Analysed):
+                        self._blobs.remove_media(item.media.media_id)
+            except Exception:  # noqa: BLE001 - a cancelled or dead worker's stream ends in an error
+                pass
+            self._idle.append(actor)
+        self._running.clear()
+
+
+def executor_for(config: Config, ingestor: Ingestor) -> Executor:
+    if config.executor == "ray":
+        return RayExecutor(config, config.ray_address, config.ray_workers, ingestor.blobs)
+    return LocalExecutor(ingestor)
