@@ -30,7 +30,7 @@ from test_shutdown import free_port
 def serve(data_dir: Path, port: int, faults: str = "") -> subprocess.Popen:
     allow_test_media(data_dir, data_dir.parent.parent)
     env = {**os.environ, "BINSIGHT_DATA_DIR": str(data_dir), "BINSIGHT_FACES__ENABLED": "false",
-           "BINSIGHT_SLATES__ENABLED": "false", "BINSIGHT_FAULTS": faults}
+           "BINSIGHT_SLATES__ENABLED": "false", "BINSIGHT_FAULTS": faults, "BINSIGHT_HTTP_ADDRESS": ""}
     proc = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", f"127.0.0.1:{port}", "serve"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     with Client(f"127.0.0.1:{port}", timeout=120) as client:
