@@ -279,7 +279,7 @@ def main() -> None:
         port = free_port()
         address = f"127.0.0.1:{port}"
         env = {**os.environ, "BINSIGHT_DATA_DIR": str(data), "BINSIGHT_FACES__ENABLED": "false",
-               "BINSIGHT_SLATES__ENABLED": "false", "BINSIGHT_LOG_LEVEL": "WARNING"}
+               "BINSIGHT_SLATES__ENABLED": "false", "BINSIGHT_LOG_LEVEL": "WARNING", "BINSIGHT_HTTP_ADDRESS": ""}
         started = time.perf_counter()
         server_log = open(Path(tmp) / "server.log", "w")
         server = subprocess.Popen([sys.executable, "-m", "binsight.cli", "--address", address, "serve"], env=env,

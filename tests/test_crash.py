@@ -26,7 +26,7 @@ from test_shutdown import free_port, serve as serve_process
 
 def serve(data_dir: Path, port: int, faults: str = "") -> subprocess.Popen:
     return serve_process(data_dir, port, data_dir.parent.parent, BINSIGHT_SLATES__ENABLED="false",
-                         BINSIGHT_FAULTS=faults)
+                         BINSIGHT_FAULTS=faults, BINSIGHT_HTTP_ADDRESS="")
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -4,18 +4,25 @@ and status in the metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import logging
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from typing import TypeVar
 
 import grpc
 
 from ..log import request_id
 from ..metrics import Registry
 from ..records import TokenRecord
+from .auth import READ_RPCS
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 _caller: contextvars.ContextVar[TokenRecord | None] = contextvars.ContextVar("binsight_caller", default=None)
@@ -36,11 +43,21 @@ def actor(claimed: str) -> str:
 class Calls:
     """Per-server: who is calling (from the gate) and what the calls cost (metrics)."""
 
-    def __init__(self, metrics: Registry, identify, freshen: Callable[[], object]) -> None:  # noqa: ANN001
+    def __init__(self, metrics: Registry, identify, writes: Executor,  # noqa: ANN001 - Gate.identify
+                 freshen: Callable[[], object]) -> None:
         self.metrics = metrics
-        self.identify = identify  # Gate.identify
+        self.identify = identify
+        self.writes = writes
         self.freshen = freshen  # SharedLibrary.refresh: other servers' commits read in before a call
         self.open_streams = 0
+
+    async def run(self, rpc: str, work: Callable[[], T]) -> T:
+        """Run a call's work off the event loop, in this call's context: reads on the default
+        pool, calls that change the project on the write pool (so reads never queue behind
+        writes waiting for the write lock)."""
+        loop = asyncio.get_running_loop()
+        executor = None if rpc in READ_RPCS else self.writes
+        return await loop.run_in_executor(executor, functools.partial(contextvars.copy_context().run, work))
 
     @contextlib.contextmanager
     def calling(self, context: grpc.aio.ServicerContext, rpc: str, stream: bool = False) -> Iterator[None]:

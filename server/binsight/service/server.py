@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+WRITE_WORKERS = 4  # threads for calls that change the project (they take the write lock in turn)
 HEALTH_INTERVAL_S = 1.0  # how often health asks the store whether it can serve
 
 
@@ -95,8 +96,11 @@ class BinsightServer:
         self.project = project or Project(config)
         self.metrics = Registry()
         self.gate = Gate(self.access, required=config.require_token or not is_loopback(config.address))
-        self.calls = Calls(self.metrics, self.gate.identify, self.project.library.refresh)
         self._pool = ThreadPoolExecutor(config.workers, thread_name_prefix="binsight-rpc")
+        # calls that change the project wait on the indexes' write lock one at a time: on a pool
+        # of their own they never hold the threads reads run on
+        self._write_pool = ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="binsight-write")
+        self.calls = Calls(self.metrics, self.gate.identify, self._write_pool, self.project.library.refresh)
         self._loop = asyncio.new_event_loop()
         self._loop.set_default_executor(self._pool)
         self._thread = threading.Thread(target=self._loop.run_forever, name="binsight-grpc", daemon=True)
@@ -223,6 +227,7 @@ class BinsightServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._write_pool.shutdown(wait=False, cancel_futures=True)
 
     def wait(self) -> None:
         """Serve until SIGINT/SIGTERM, then stop cleanly."""

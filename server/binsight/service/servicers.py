@@ -42,7 +42,7 @@ def _rpc(method: Callable[..., Any]) -> Callable[..., Any]:
     async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         with self.calls.calling(context, method.__name__):
             try:
-                return await asyncio.to_thread(_fresh, self, method, request, context)
+                return await self.calls.run(method.__name__, lambda: _fresh(self, method, request, context))
             except BinsightError as exc:
                 await context.abort(status_for(exc), message_of(exc))
             except Exception as exc:  # noqa: BLE001 - reported to the caller as a status
