@@ -110,7 +110,8 @@ Progress = Callable[[Stage, int, int], None]  # (stage, done, total)
 
 class _StageClock:
     """Wall seconds per ingest stage, for the job's file result and the log. ``aside`` books time
-    spent inside the current stage to another one (waiting on face workers during embedding)."""
+    spent inside the current stage to another one (decoding keyframes, waiting on face workers
+    during embedding)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -225,7 +226,12 @@ class Ingestor:
         faces = ThreadPoolExecutor(_FACE_WORKERS, thread_name_prefix="faces") if face_model else None
         face_jobs: deque[Future[list[FaceRecord]]] = deque()
         try:
-            for done, samples in enumerate(samples_per_shot, start=1):
+            shot_samples = iter(samples_per_shot)
+            for done in range(1, len(detection.shots) + 1):
+                with clock.aside("keyframes"):  # decoding and converting the picked frames
+                    samples = next(shot_samples, None)
+                if samples is None:
+                    break
                 if cancelled():
                     raise Cancelled("ingest cancelled")
                 if not samples:
