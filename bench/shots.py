@@ -127,15 +127,22 @@ def _transnetv2() -> Runner:
 
 
 def _ingest() -> Runner:
-    """Detection, then keyframes + two extra samples per shot, images dropped as they come."""
-    from binsight.media.keyframes import sample_frames
+    """An ingest's one decode: detection with the frame picker (keyframes + two extra samples
+    per shot, images dropped as they come), then the seeks for what it could not pick."""
+    from binsight.media.keyframes import FramePicker, KeyframeConfig, choose_frames, seek_samples
     from binsight.media.probe import probe
     from binsight.media.shots import detect_shots
+    from binsight.media.types import DetectorConfig
 
     def run(path: str) -> tuple[int, None]:
         info = probe(path)
-        detection = detect_shots(path, info)
-        for _ in sample_frames(path, info, detection, extra_samples=2):
+        picked: set[tuple[int, int]] = set()
+        picker = FramePicker(info, DetectorConfig(), KeyframeConfig(), 2,
+                             lambda shot, samples: picked.add((shot.start_frame, shot.end_frame)))
+        detection = detect_shots(path, info, observers=(picker.observe,), fast=False, analyzer=picker.analyzer)
+        wanted = {s.index: choose_frames(s, detection, KeyframeConfig(), 2) for s in detection.shots
+                  if (s.start_frame, s.end_frame) not in picked}
+        for _ in seek_samples(path, info, detection, wanted, KeyframeConfig(), picker.held):
             pass
         return detection.frames_decoded, None
     return run
@@ -309,7 +316,7 @@ def main() -> None:
                   f"x{(bf / bs) / (pf / ps):.2f} wall, x{(bf / bc) / (pf / pc):.2f} cpu "
                   f"(target x2)")
 
-        print("\nIngest memory flatness (detect_shots + sample_frames, 2 extra samples/shot):")
+        print("\nIngest memory flatness (the one decode: detect_shots + FramePicker + seek_samples, 2 extra samples/shot):")
         rss = {}
         for minutes in (1, 10):
             path = tmpdir / f"flat_{minutes}min.mp4"
