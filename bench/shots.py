@@ -17,8 +17,9 @@ Precision = reported frames inside a span / reported frames; recall = spans foun
 Binsight reports ``Boundary.frame`` (the middle of each transition, the first frame of the new
 shot for a cut); the peers report the first frame of every scene after the first.
 
-Media: the four shared clips (``../shared/media``, skipped when absent) and a generated 60 s
-1920x1080 H.264 clip with known cuts, a fade through black and a dissolve. Last, ingest-memory
+Media: the four shared clips (``../shared/media``, skipped when absent) and generated clips with
+known cuts, a fade through black and a dissolve: 60 s 1080p H.264, 20 s 1080p HEVC, 12 s 4K H.264
+and 12 s 4K HEVC (``GENERATED``). Last, ingest-memory
 flatness: peak RSS of detection + keyframe sampling on a generated 10-minute clip against a
 1-minute one (small resolution, so generation stays quick).
 """
@@ -46,6 +47,12 @@ import media_factory as mf  # noqa: E402  (synthetic clip helpers shared with th
 
 SHARED = ["testvideo.mp4", "counter.mp4", "issue-134-rotate.mp4", "short_hamilton_clip.mp4"]
 METHODS = ["opencv-decode", "pyscenedetect", "binsight", "transnetv2"]
+GENERATED = [  # (file, seconds, size, seed, encoder): cuts, a fade through black and a dissolve each
+    ("synthetic_1080p_60s.mp4", 60, (1920, 1080), 11, "libx264"),
+    ("synthetic_1080p_hevc_20s.mp4", 20, (1920, 1080), 12, "libx265"),
+    ("synthetic_4k_h264_12s.mp4", 12, (3840, 2160), 13, "libx264"),
+    ("synthetic_4k_hevc_12s.mp4", 12, (3840, 2160), 14, "libx265"),
+]
 
 
 # --- child side: one method on one file ----------------------------------------------------------
@@ -120,15 +127,22 @@ def _transnetv2() -> Runner:
 
 
 def _ingest() -> Runner:
-    """Detection, then keyframes + two extra samples per shot, images dropped as they come."""
-    from binsight.media.keyframes import sample_frames
+    """An ingest's one decode: detection with the frame picker (keyframes + two extra samples
+    per shot, images dropped as they come), then the seeks for what it could not pick."""
+    from binsight.media.keyframes import FramePicker, KeyframeConfig, choose_frames, seek_samples
     from binsight.media.probe import probe
     from binsight.media.shots import detect_shots
+    from binsight.media.types import DetectorConfig
 
     def run(path: str) -> tuple[int, None]:
         info = probe(path)
-        detection = detect_shots(path, info)
-        for _ in sample_frames(path, info, detection, extra_samples=2):
+        picked: set[tuple[int, int]] = set()
+        picker = FramePicker(info, DetectorConfig(), KeyframeConfig(), 2,
+                             lambda shot, samples: picked.add((shot.start_frame, shot.end_frame)))
+        detection = detect_shots(path, info, observers=(picker.observe,), fast=False, analyzer=picker.analyzer)
+        wanted = {s.index: choose_frames(s, detection, KeyframeConfig(), 2) for s in detection.shots
+                  if (s.start_frame, s.end_frame) not in picked}
+        for _ in seek_samples(path, info, detection, wanted, KeyframeConfig(), picker.held):
             pass
         return detection.frames_decoded, None
     return run
@@ -191,7 +205,7 @@ def score(reported: list[int], spans: list[list[int]]) -> tuple[float, float, fl
 
 
 def synthetic_clip(path: Path, seconds: int, size: tuple[int, int], fps: int,
-                   seed: int, transitions: bool) -> list[list[int]]:
+                   seed: int, transitions: bool, codec: str = "libx264") -> list[list[int]]:
     """Encode shots of 1.5-5 s of distinct textures (every fourth pans, the rest are still) joined by
     hard cuts; with ``transitions`` one join is a fade through black (12 frames out, 6 black,
     12 in) and one a 15-frame dissolve. Returns truth spans in truth.json's form: [N-1, N+1] for
@@ -232,7 +246,7 @@ def synthetic_clip(path: Path, seconds: int, size: tuple[int, int], fps: int,
                                height=height) if pans else mf.still(image, length))
         frame += length
         previous = image
-    mf.encode(path, itertools.chain.from_iterable(segments), fps=Fraction(fps))
+    mf.encode(path, itertools.chain.from_iterable(segments), fps=Fraction(fps), codec=codec)
     return spans
 
 
@@ -247,11 +261,16 @@ def main() -> None:
         print(f"shared media absent at {mf.SHARED_MEDIA}: benchmarking the generated clip only")
     with tempfile.TemporaryDirectory(prefix="binsight-bench-") as tmp:
         tmpdir = Path(tmp)
-        t = time.perf_counter()
-        clip = tmpdir / "synthetic_1080p_60s.mp4"
-        files.append((clip.name, clip, synthetic_clip(clip, 60, (1920, 1080), 30, 11, True)))
-        print(f"generated {clip.name} in {time.perf_counter() - t:.1f} s "
-              f"({len(files[-1][2])} truth transitions)\n")
+        for name, seconds, size, seed, codec in GENERATED:
+            if not mf.has_encoder(codec):
+                print(f"no {codec} encoder: {name} not generated")
+                continue
+            t = time.perf_counter()
+            clip = tmpdir / name
+            files.append((clip.name, clip, synthetic_clip(clip, seconds, size, 30, seed, True, codec)))
+            print(f"generated {clip.name} in {time.perf_counter() - t:.1f} s "
+                  f"({len(files[-1][2])} truth transitions)")
+        print()
 
         header = (f"{'file':26} {'method':14} {'frames':>6} {'fps':>7} {'fps/cpu':>7} {'P':>5} "
                   f"{'R':>5} {'F1':>5} {'peakRSS':>8}")
@@ -297,7 +316,7 @@ def main() -> None:
                   f"x{(bf / bs) / (pf / ps):.2f} wall, x{(bf / bc) / (pf / pc):.2f} cpu "
                   f"(target x2)")
 
-        print("\nIngest memory flatness (detect_shots + sample_frames, 2 extra samples/shot):")
+        print("\nIngest memory flatness (the one decode: detect_shots + FramePicker + seek_samples, 2 extra samples/shot):")
         rss = {}
         for minutes in (1, 10):
             path = tmpdir / f"flat_{minutes}min.mp4"

@@ -1,4 +1,5 @@
-"""sample_frames(): which frames represent a shot, upright and at display size."""
+"""sample_frames(): which frames represent a shot, upright and at display size; the one-pass
+picking an ingest does (FramePicker, seek_samples) gives the same frames."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import numpy as np
 import pytest
 
 import media_factory as mf
-from binsight.media.keyframes import KeyframeConfig, sample_frames
+from binsight.media.keyframes import FramePicker, KeyframeConfig, choose_frames, sample_frames, seek_samples
 from binsight.media.probe import probe
 from binsight.media.shots import detect_shots
-from binsight.media.types import FrameSample
+from binsight.media.types import DetectorConfig, FrameSample
 
 A, B, C = mf.texture(1), mf.texture(2), mf.texture(3)
 
@@ -113,3 +114,59 @@ def test_4k_source_is_downscaled(tmp_path: Path) -> None:
     assert (info.width, info.height) == (3840, 2160)
     ((sample,),) = list(sample_frames(str(path), info, detect_shots(str(path), info)))
     assert sample.image.shape == (1080, 1920, 3)
+
+
+def _one_pass(path: Path, extra: int, config: KeyframeConfig | None = None):  # noqa: ANN202 - test helper
+    """An ingest's one decode: detection with a FramePicker; returns the detection, the shots
+    handed on during it with their samples, and the picker."""
+    info = probe(str(path))
+    handed: list[tuple[object, list[FrameSample]]] = []
+    picker = FramePicker(info, DetectorConfig(), config or KeyframeConfig(), extra,
+                         lambda shot, samples: handed.append((shot, samples)))
+    detection = detect_shots(str(path), info, observers=(picker.observe,), fast=False, analyzer=picker.analyzer)
+    return info, detection, handed, picker
+
+
+def _edited(tmp_path: Path) -> Path:
+    """Ten shots of 2 s (stills and pans), hard cuts, a fade through black and a dissolve, with a
+    key frame every 50 frames so seeking has something to do."""
+    segments = []
+    for n in range(10):
+        image = mf.texture(40 + n)
+        if n == 4:
+            segments += [mf.fade(mf.texture(43), 10), mf.solid(0, 5), mf.fade(image, 10, fade_in=True)]
+        if n == 7:
+            segments.append(mf.dissolve(mf.texture(46), image, 12))
+        segments.append(mf.pan(40 + n, 50, step=3) if n % 3 == 1 else mf.still(image, 50))
+    return mf.encode(tmp_path / "edited.mp4", itertools.chain.from_iterable(segments), options={"g": "50"})
+
+
+def test_one_pass_picks_what_a_second_pass_would(tmp_path: Path) -> None:
+    path = _edited(tmp_path)
+    info, detection, handed, picker = _one_pass(path, extra=4)
+    assert len(detection.shots) == 10
+    second = list(sample_frames(str(path), info, detection, KeyframeConfig(), 4))
+    by_extent = {(s.start_frame, s.end_frame): samples for s, samples in handed}
+    # Every shot but the last (settled only at the end of the file) was handed on during the
+    # decode, its extent and picks those of the whole-clip detection, its images the same pixels.
+    assert len(handed) == 9 and picker.predicted == 9
+    for shot, samples in zip(detection.shots[:9], second[:9]):
+        early = by_extent[(shot.start_frame, shot.end_frame)]
+        assert [(s.frame, s.is_keyframe) for s in early] == [(s.frame, s.is_keyframe) for s in samples]
+        assert all(np.array_equal(a.image, b.image) for a, b in zip(early, samples))
+    assert picker.held.shed == 0
+
+
+def test_shed_and_unsettled_frames_are_found_by_seeking(tmp_path: Path) -> None:
+    path = _edited(tmp_path)
+    # A budget of one frame: everything is shed, every shot is sampled again by seeking.
+    info, detection, handed, picker = _one_pass(path, extra=2, config=KeyframeConfig(hold_mb=0))
+    assert handed == [] and picker.held.shed > 400
+    wanted = {s.index: choose_frames(s, detection, KeyframeConfig(), 2) for s in detection.shots}
+    sought = list(seek_samples(str(path), info, detection, wanted, KeyframeConfig(), picker.held))
+    second = list(sample_frames(str(path), info, detection, KeyframeConfig(), 2))
+    assert [i for i, _ in sought] == list(range(10))
+    for (_, samples), expected in zip(sought, second):
+        assert [(s.shot_index, s.frame, s.is_keyframe, s.time_s) for s in samples] == [
+            (s.shot_index, s.frame, s.is_keyframe, s.time_s) for s in expected]
+        assert all(np.array_equal(a.image, b.image) for a, b in zip(samples, expected))

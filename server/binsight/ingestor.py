@@ -1,8 +1,11 @@
-"""Ingest of one file: probe → shots → keyframes (+ face samples) → vectors → one store commit.
+"""Ingest of one file: probe → shots, keyframes (+ face samples), vectors in one decode → one
+store commit.
 
-Frames flow shot by shot, so memory stays flat whatever the clip length; keyframe images are
-written as JPEGs (plus thumbnails for the panels) and dropped as soon as they are embedded.
-Nothing reaches the store until the file is complete, and then in one ``commit_media``.
+The file is decoded once: shot detection holds the newest frames, and each shot's picks are
+converted, written as JPEGs (plus thumbnails for the panels), embedded and scanned for faces as
+soon as detection has seen the shot end, then dropped; only what that could not foresee is
+decoded again, by seeking. Memory stays flat whatever the clip length. Nothing reaches the store
+until the file is complete, and then in one ``commit_media``.
 """
 
 from __future__ import annotations
@@ -22,16 +25,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .faults import fault_point
 from .clock import utcnow
+from .faults import fault_point
 from .clustering import local_features
 from .errors import Cancelled, InvalidInput
 from .faces.base import DetectedFace
 from .jobs import FileOutcome, FileStatus
-from .media.keyframes import KeyframeConfig, sample_frames
+from .media.keyframes import FramePicker, KeyframeConfig, Pick, choose_frames, seek_samples
 from .media.probe import probe
 from .media.shots import detect_shots
-from .media.types import Detection, DetectorConfig, FrameSample, MediaInfo
+from .media.types import Detection, DetectorConfig, FrameSample, MediaInfo, Shot
 from .models.select import ActiveModels
 from .records import FaceRecord, KeyframeRecord, MediaRecord, ShotRecord
 from .storage import Blobs
@@ -42,7 +45,8 @@ log = logging.getLogger(__name__)
 THUMB_LONG_SIDE = 320
 _EMBED_BATCH = 16  # keyframes per embedder call: CLIP on ONNX is much faster batched
 _HASH_SAMPLE = 1 << 20
-_FACE_WORKERS = 2  # shots analysed for faces at once (see _embed_shots)
+_FACE_WORKERS = 2  # shots analysed for faces at once (see _ShotWorker)
+_IN_FLIGHT = 4  # shot tasks (keyframes, faces) queued for worker threads before the decode waits
 
 
 class Stage(StrEnum):
@@ -123,7 +127,8 @@ Analyse = Callable[[Path, str, Progress, Callable[[], bool]], Analysed]  # (path
 
 class _StageClock:
     """Wall seconds per ingest stage, for the job's file result and the log. ``aside`` books time
-    spent inside the current stage to another one (waiting on face workers during embedding)."""
+    spent inside the current stage to another one (decoding keyframes, waiting on face workers
+    during embedding)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -132,7 +137,7 @@ class _StageClock:
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self.seconds[stage] = round(now - self._mark - self._aside, 4)
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._mark - self._aside, 4)
         self._mark, self._aside = now, 0.0
 
     @contextlib.contextmanager
@@ -212,13 +217,8 @@ class Ingestor:
         media_id = media_id_for(path, digest)
         clock.lap("probe")
         progress(Stage.DETECT, 0, info.frame_count)
-        detection = detect_shots(str(path), info, self.settings.detector,
-                                 progress=lambda done, total, shots: (fault_point("detect"),
-                                                                      progress(Stage.DETECT, done, total)),
-                                 cancelled=cancelled)
-        clock.lap("detect")
         try:
-            rows = self._embed_shots(path, info, detection, media_id, progress, cancelled, clock)
+            detection, rows = self._analyse(path, info, media_id, progress, cancelled, clock)
         except BaseException:
             self.blobs.remove_media(media_id)
             raise
@@ -227,62 +227,68 @@ class Ingestor:
                              self.models.face_model_id, len(rows.shots))
         return Analysed(media, rows, clock.seconds)
 
-    def _embed_shots(self, path: Path, info: MediaInfo, detection: Detection, media_id: str,
-                     progress: Progress, cancelled: Callable[[], bool], clock: "_StageClock") -> FileRows:
-        rows = FileRows()
-        shots = {s.index: s for s in detection.shots}
-        embedder = self.models.scene
-        face_model = self.models.face
-        pending: list[tuple[KeyframeRecord, FrameSample]] = []
+    def _analyse(self, path: Path, info: MediaInfo, media_id: str, progress: Progress,
+                 cancelled: Callable[[], bool], clock: "_StageClock") -> tuple[Detection, FileRows]:
+        """Detect shots and do each shot's pixel work (keyframe JPEGs, scene vectors, faces) in
+        one decode of the file: a shot's frames are picked and worked on as soon as detection
+        has seen the shot end (``FramePicker``), while the decode goes on. Each of those
+        predictions is then checked against the whole-clip detection; a shot whose extent or
+        picks came out different, or whose frames were shed from memory, is sampled again by
+        seeking (``seek_samples``) and worked on then."""
+        cfg = self.settings
+        work = _ShotWorker(self, media_id, clock)
+        extra = cfg.extra_face_samples if self.models.face else 0
+        predicted: dict[tuple[int, int], _ShotWork] = {}
 
-        def flush() -> None:
-            if not pending:
-                return
-            vectors = embedder.embed_images([sample.image for _, sample in pending])
-            rows.keyframes.extend(replace(rec, vector=np.asarray(v, np.float32),
-                                          local_features=local_features.extract(sample.image).to_bytes())
-                                  for (rec, sample), v in zip(pending, vectors))
-            pending.clear()
+        def on_shot(shot: Shot, samples: list[FrameSample]) -> None:
+            predicted[(shot.start_frame, shot.end_frame)] = work.start(samples, f"p{shot.start_frame}")
 
-        extra = self.settings.extra_face_samples if face_model else 0
-        samples_per_shot = sample_frames(str(path), info, detection, self.settings.keyframes, extra_samples=extra)
-        # Faces of a shot are found on worker threads while this one decodes and embeds the next
-        # shots: dlib's HOG scan, PyAV decoding and ONNX Runtime release the GIL (dlib's face
-        # descriptor does not), so with two workers one shot's HOG scans run beside another's
-        # descriptors. At most three shots of frames are held (two scanned, one being decoded).
-        faces = ThreadPoolExecutor(_FACE_WORKERS, thread_name_prefix="faces") if face_model else None
-        face_jobs: deque[Future[list[FaceRecord]]] = deque()
+        picker = FramePicker(info, cfg.detector, cfg.keyframes, extra, on_shot)
         try:
-            for done, samples in enumerate(samples_per_shot, start=1):
+            detection = detect_shots(str(path), info, cfg.detector,
+                                     progress=lambda done, total, shots: (fault_point("detect"),
+                                                                          progress(Stage.DETECT, done, total)),
+                                     cancelled=cancelled, observers=(picker.observe,), fast=False,
+                                     analyzer=picker.analyzer)
+            clock.lap("detect")
+            chosen: dict[int, _ShotWork] = {}
+            wanted: dict[int, list[Pick]] = {}
+            for shot in detection.shots:
+                picks = choose_frames(shot, detection, cfg.keyframes, extra)
+                done = predicted.pop((shot.start_frame, shot.end_frame), None)
+                if done is not None and done.picks == tuple(sorted((p.frame, p.is_keyframe) for p in picks)):
+                    chosen[shot.index] = done
+                else:
+                    if done is not None:
+                        work.discard(done)
+                    wanted[shot.index] = picks
+            for stale in predicted.values():
+                work.discard(stale)
+            again = seek_samples(str(path), info, detection, wanted, cfg.keyframes, picker.held)
+            while True:
+                with clock.aside("keyframes"):  # decoding (seeking) and converting the frames
+                    item = next(again, None)
+                if item is None:
+                    break
                 if cancelled():
                     raise Cancelled("ingest cancelled")
-                if not samples:
-                    continue
-                shot = shots[samples[0].shot_index]
-                shot_id = shot_id_for(media_id, shot.index)
-                rows.shots.append(ShotRecord(shot_id, media_id, shot.index, shot.start_frame, shot.end_frame,
-                                             shot.start_s, shot.end_s, shot.moving, float(shot.motion)))
-                for sample in samples:
-                    if sample.is_keyframe:
-                        pending.append((self._keyframe(sample, shot_id, media_id), sample))
-                if faces is not None:
-                    face_jobs.append(faces.submit(self._shot_faces, samples, shot_id, media_id))
-                    while len(face_jobs) >= _FACE_WORKERS:
-                        with clock.aside("faces"):  # waiting on faces, beyond what ran alongside
-                            rows.faces.extend(face_jobs.popleft().result())
-                if len(pending) >= _EMBED_BATCH:
-                    flush()
-                progress(Stage.EMBED, done, len(detection.shots))
+                shot_index, samples = item
+                if samples:
+                    chosen[shot_index] = work.start(samples, f"s{shot_index}")
+            del picker
+            rows = FileRows()
+            for done_count, shot in enumerate(detection.shots, start=1):
+                if shot.index in chosen:
+                    work.finish(chosen[shot.index], shot, rows)
+                progress(Stage.EMBED, done_count, len(detection.shots))
                 fault_point("embed")
-            flush()
-            with clock.aside("faces"):
-                while face_jobs:
-                    rows.faces.extend(face_jobs.popleft().result())
             clock.lap("embed")
+            log.debug("frames picked in the detection pass", extra={
+                "path": str(path), "shots": len(detection.shots), "predicted": len(detection.shots) - len(wanted),
+                "sampled_again": len(wanted)})
         finally:
-            if faces is not None:
-                faces.shutdown(wait=True, cancel_futures=True)
-        return rows
+            work.close()
+        return detection, rows
 
     def reembed(self, media: MediaRecord) -> int:
         """Re-embed one file's stored keyframe JPEGs with the active models (faces are detected
@@ -310,42 +316,172 @@ class Ingestor:
         self.store.commit_media(record, shots, new_keyframes, faces)
         return len(shots)
 
-    def _keyframe(self, sample: FrameSample, shot_id: str, media_id: str) -> KeyframeRecord:
-        keyframe_id = f"{shot_id}-k{sample.frame}"
-        image_key = f"{media_id}/{keyframe_id}.jpg"
-        thumb_key = f"{media_id}/{keyframe_id}.thumb.jpg"
+    def _face_records(self, faces: Sequence[DetectedFace], sample: FrameSample, shot_id: str,
+                      media_id: str) -> list[FaceRecord]:
+        """Records of one re-embedded keyframe's faces, crops written under their ids."""
+        records = []
+        for n, face in enumerate(faces):
+            face_id = f"{shot_id}-f{sample.frame}-{n}"
+            crop = f"{media_id}/{face_id}.jpg"
+            _write_jpeg(self.blobs, crop, face_crop(sample.image, face.box), 85)
+            records.append(face_record(face, face_id, shot_id, media_id, sample.frame, sample.time_s,
+                                       self.models.face_model_id, crop))
+        return records
+
+
+@dataclass
+class _Keyframe:
+    """A keyframe's pixel work: its JPEG and thumbnail written, vector and local features once
+    its embedding batch has run."""
+
+    frame: int
+    time_s: float
+    sharpness: float
+    image_path: str
+    thumb_path: str
+    vector: np.ndarray | None = None
+    local_features: bytes = b""
+
+
+@dataclass(frozen=True)
+class _Face:
+    frame: int
+    time_s: float
+    number: int
+    face: DetectedFace
+    crop_path: str
+
+
+@dataclass
+class _ShotWork:
+    """The pixel work of one shot's samples, done while they were decoded, under file names of
+    its own (``prefix``) until the shot it belongs to is known for sure."""
+
+    picks: tuple[tuple[int, bool], ...]  # (frame, is_keyframe), sorted
+    keyframes: list[_Keyframe]
+    files: list[str]  # image keys in the library's blobs
+    pixels: "Future[None] | None" = None
+    faces: "Future[list[_Face]] | None" = None
+
+
+class _ShotWorker:
+    """Does shots' pixel work and turns it into rows, on worker threads while the caller decodes
+    on (OpenCV, PyAV decoding, ONNX Runtime and dlib's HOG scan release the GIL; dlib's face
+    descriptor does not). One thread writes keyframe JPEGs and computes scene vectors, in batches
+    of ``_EMBED_BATCH`` keyframes, and local features; faces of a shot go to ``_FACE_WORKERS``
+    threads, so one shot's HOG scans run beside another's descriptors. At most ``_IN_FLIGHT``
+    shots of frames wait for either."""
+
+    def __init__(self, ingestor: Ingestor, media_id: str, clock: _StageClock) -> None:
+        self.ingestor = ingestor
+        self.blobs = ingestor.blobs
+        self.media_id = media_id
+        self.clock = clock
+        models = ingestor.models
+        self.face_model = models.face
+        self.pixels = ThreadPoolExecutor(1, thread_name_prefix="keyframes")
+        self.pool = ThreadPoolExecutor(_FACE_WORKERS, thread_name_prefix="faces") if self.face_model else None
+        self._in_flight: deque[Future[object]] = deque()
+        self._pending: list[tuple[_Keyframe, np.ndarray]] = []  # the pixels thread's batch
+
+    def start(self, samples: list[FrameSample], prefix: str) -> _ShotWork:
+        work = _ShotWork(tuple(sorted((s.frame, s.is_keyframe) for s in samples)), [], [])
+        work.pixels = self.pixels.submit(self._pixel_work, work, samples, prefix)
+        self._in_flight.append(work.pixels)
+        if self.pool is not None:
+            work.faces = self.pool.submit(self._shot_faces, samples, prefix, work.files)
+            self._in_flight.append(work.faces)
+        while len(self._in_flight) > _IN_FLIGHT:
+            with self.clock.aside("faces" if self.pool is not None else "embed"):  # beyond what ran alongside
+                self._in_flight.popleft().result()
+        return work
+
+    def finish(self, work: _ShotWork, shot: Shot, rows: FileRows) -> None:
+        """The rows of ``work``, which is ``shot``'s."""
+        assert work.pixels is not None
+        with self.clock.aside("embed"):
+            work.pixels.result()
+            self.pixels.submit(self._flush).result()
+        ingestor, media_id = self.ingestor, self.media_id
+        shot_id = shot_id_for(media_id, shot.index)
+        rows.shots.append(ShotRecord(shot_id, media_id, shot.index, shot.start_frame, shot.end_frame,
+                                     shot.start_s, shot.end_s, shot.moving, float(shot.motion)))
+        rows.keyframes.extend(
+            KeyframeRecord(f"{shot_id}-k{k.frame}", shot_id, media_id, k.frame, k.time_s, k.sharpness,
+                           k.image_path, k.thumb_path, ingestor.models.scene_model_id, vector=k.vector,
+                           local_features=k.local_features)
+            for k in work.keyframes)
+        if work.faces is not None:
+            with self.clock.aside("faces"):
+                faces = work.faces.result()
+            face_model_id = ingestor.models.face_model_id
+            rows.faces.extend(face_record(f.face, f"{shot_id}-f{f.frame}-{f.number}", shot_id, media_id, f.frame,
+                                          f.time_s, face_model_id, f.crop_path) for f in faces)
+
+    def discard(self, work: _ShotWork) -> None:
+        """Work on a prediction that did not hold: its files go once its threads are done."""
+        for future in (work.pixels, work.faces):
+            if future is not None:
+                future.result()
+        self.blobs.remove(work.files)
+
+    def close(self) -> None:
+        self.pixels.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _pixel_work(self, work: _ShotWork, samples: list[FrameSample], prefix: str) -> None:
+        for sample in samples:
+            if sample.is_keyframe:
+                work.keyframes.append(self._keyframe(sample, prefix, work.files))
+                self._pending.append((work.keyframes[-1], sample.image))
+        if len(self._pending) >= _EMBED_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        vectors = self.ingestor.models.scene.embed_images([image for _, image in self._pending])
+        for (keyframe, image), vector in zip(self._pending, vectors):
+            keyframe.vector = np.asarray(vector, np.float32)
+            keyframe.local_features = local_features.extract(image).to_bytes()
+        self._pending.clear()
+
+    def _keyframe(self, sample: FrameSample, prefix: str, files: list[str]) -> _Keyframe:
+        image_key = f"{self.media_id}/{prefix}-k{sample.frame}.jpg"
+        thumb_key = f"{self.media_id}/{prefix}-k{sample.frame}.thumb.jpg"
         _write_jpeg(self.blobs, image_key, sample.image, 90)
         h, w = sample.image.shape[:2]
         scale = THUMB_LONG_SIDE / max(h, w)
         thumb = cv2.resize(sample.image, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA) if scale < 1 else sample.image
         _write_jpeg(self.blobs, thumb_key, thumb, 80)
-        return KeyframeRecord(keyframe_id, shot_id, media_id, sample.frame, sample.time_s, float(sample.sharpness),
-                              image_key, thumb_key, self.models.scene_model_id)
+        files += [image_key, thumb_key]
+        return _Keyframe(sample.frame, sample.time_s, float(sample.sharpness), image_key, thumb_key)
 
-    def _shot_faces(self, samples: Sequence[FrameSample], shot_id: str, media_id: str) -> list[FaceRecord]:
+    def _shot_faces(self, samples: Sequence[FrameSample], prefix: str, files: list[str]) -> list[_Face]:
         """Faces of one shot's samples, analysed as one shot (dlib scans it coarse to fine
-        within its per-shot budget)."""
-        face_model = self.models.face
-        assert face_model is not None
+        within its per-shot budget), crops written."""
+        assert self.face_model is not None
         ordered = sorted(samples, key=lambda s: s.frame)
-        found = face_model.analyze_shot([s.image for s in ordered])
-        return [rec for sample, faces in zip(ordered, found)
-                for rec in self._face_records(faces, sample, shot_id, media_id)]
+        found = self.face_model.analyze_shot([s.image for s in ordered])
+        out = []
+        for sample, faces in zip(ordered, found):
+            for n, face in enumerate(faces):
+                crop = f"{self.media_id}/{prefix}-f{sample.frame}-{n}.jpg"
+                _write_jpeg(self.blobs, crop, face_crop(sample.image, face.box), 85)
+                files.append(crop)
+                out.append(_Face(sample.frame, sample.time_s, n, face, crop))
+        return out
 
-    def _face_records(self, faces: Sequence[DetectedFace], sample: FrameSample, shot_id: str,
-                      media_id: str) -> list[FaceRecord]:
-        records = []
-        for n, face in enumerate(faces):
-            face_id = f"{shot_id}-f{sample.frame}-{n}"
-            crop = f"{media_id}/{face_id}.jpg"
-            _write_jpeg(self.blobs, crop, face_crop(sample.image, face.box), 85)
-            records.append(FaceRecord(
-                face_id, shot_id, media_id, sample.frame, sample.time_s, tuple(float(v) for v in face.box),
-                tuple(float(v) for v in np.asarray(face.landmarks, np.float32).reshape(-1)),
-                float(face.det_score), float(face.sharpness), float(face.size_px), self.models.face_model_id,
-                crop, np.asarray(face.vector, np.float32)))
-        return records
+
+def face_record(face: DetectedFace, face_id: str, shot_id: str, media_id: str, frame: int, time_s: float,
+                face_model_id: str, crop_path: str) -> FaceRecord:
+    return FaceRecord(
+        face_id, shot_id, media_id, frame, time_s, tuple(float(v) for v in face.box),
+        tuple(float(v) for v in np.asarray(face.landmarks, np.float32).reshape(-1)),
+        float(face.det_score), float(face.sharpness), float(face.size_px), face_model_id, crop_path,
+        np.asarray(face.vector, np.float32))
 
 
 FACE_CROP_PX = 128

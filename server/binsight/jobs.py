@@ -53,7 +53,7 @@ class FileOutcome:
     shots: int = 0
     faces: int = 0
     warnings: list[str] = field(default_factory=list)
-    stage_seconds: dict[str, float] = field(default_factory=dict)  # probe, detect, embed, faces, store
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # probe, detect, keyframes, embed, faces, store
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ caches stay in the local ``data_dir``: they belong to one server, not to the lib
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -75,6 +75,14 @@ class Blobs:
             if "NoSuchKey" in str(exc) or "not found" in str(exc).lower() or "does not exist" in str(exc):
                 return None
             raise
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Delete these images (an ingest's work on a shot prediction that did not hold)."""
+        for key in keys:
+            try:
+                self._fs.delete_file(self._path(key))
+            except (FileNotFoundError, OSError):
+                pass  # never written, or gone already
 
     def remove_media(self, media_id: str) -> None:
         """Delete every image of one media file (a retired or cancelled version)."""

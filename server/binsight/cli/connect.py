@@ -6,6 +6,7 @@ live server is writing."""
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 from collections.abc import Iterator
 
@@ -21,6 +22,8 @@ CLIENT_TIMEOUT_S = 600  # a recluster of a large project or an export of every b
 def connect(config: Config, actor: str = "") -> Iterator[Client]:
     card = read_card(config.data_dir)
     for address in dict.fromkeys([*([card.address] if card else []), config.address]):
+        if not _may_listen(address):
+            continue
         client = Client(address, timeout=CLIENT_TIMEOUT_S, actor=actor)
         try:
             client.wait_ready(timeout=1.5)
@@ -38,6 +41,23 @@ def connect(config: Config, actor: str = "") -> Iterator[Client]:
             yield client
         finally:
             client.close()
+
+
+def _may_listen(address: str) -> bool:
+    """False when nothing accepts TCP connections at ``address`` (refused at once on this
+    machine), so a command skips it instead of waiting out gRPC's connection attempts (1.5 s
+    of every command's start-up when no server runs). True when unsure (a name that does not
+    resolve here, another transport): gRPC then decides."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=0.5):
+            return True
+    except ValueError:
+        return True
+    except ConnectionRefusedError:
+        return False
+    except OSError:
+        return True
 
 
 @contextlib.contextmanager

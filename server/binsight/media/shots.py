@@ -19,6 +19,7 @@ import math
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -131,8 +132,13 @@ class FrameAnalyzer:
     def last_change(self) -> float:
         return self._last_change
 
-    def stats(self) -> FrameStats:
-        return FrameStats(**{name: np.frombuffer(col, dtype=np.float64).copy()
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    def stats(self, first: int = 0) -> FrameStats:
+        """The scalars of the frames analysed so far, from frame ``first`` on (a copy)."""
+        return FrameStats(**{name: np.frombuffer(col, dtype=np.float64)[first:].copy()
                              for name, col in self._columns.items()})
 
 
@@ -348,6 +354,49 @@ class BinsightDetector:
                     moving=motion > self.config.motion_threshold, motion=motion)
 
 
+class SettledShots:
+    """The shots of a clip still being decoded whose extent the frames to come will not change,
+    found by running the detector over the recent frames, so an ingest can pick a shot's frames
+    while they are still in memory.
+
+    A shot is taken as settled once ``horizon`` frames have followed its end: a cut is confirmed
+    ``cut_window`` frames after it, a cut within ``min_shot_frames`` can still undo it, and the
+    dissolve test centred on a frame needs ``dissolve_window`` frames past it. The detector sees
+    the frames from a little before the last settled shot's end (so it finds that cut again) to
+    now, which keeps each look short whatever the clip length. What no look could foresee (the
+    luma ramp of a slow fade-out, first seen as part of the shot, until the black arrives) makes
+    a prediction wrong; the caller checks every prediction against the whole-clip detection."""
+
+    def __init__(self, config: DetectorConfig, analyzer: FrameAnalyzer) -> None:
+        self.config = config
+        self.analyzer = analyzer
+        self.horizon = 2 * config.dissolve_window + config.min_shot_frames + config.cut_window + 2
+        self._context = self.horizon + config.min_shot_frames
+        self._detector = BinsightDetector(config)
+        self.settled_upto = 0  # end frame (exclusive) of the last settled shot
+
+    def poll(self) -> tuple[list[Shot], list[Boundary]]:
+        """Shots newly settled since the last poll (in clip frame numbers, ``index`` -1) and the
+        transitions of the frames looked at."""
+        now = self.analyzer.frames
+        first = max(0, self.settled_upto - self._context)
+        if now - first <= self.horizon:
+            return [], []
+        shots, boundaries, _ = self._detector.detect(self.analyzer.stats(first))
+        limit = now - self.horizon
+        settled = []
+        for shot in shots:
+            start, end = shot.start_frame + first, shot.end_frame + first
+            if start < self.settled_upto:
+                continue
+            if end > limit:
+                break
+            settled.append(replace(shot, index=-1, start_frame=start, end_frame=end))
+        if settled:
+            self.settled_upto = settled[-1].end_frame
+        return settled, [Boundary(b.first_frame + first, b.last_frame + first, b.kind) for b in boundaries]
+
+
 def _frame_duration(stats: FrameStats) -> float:
     """Typical frame duration from the PTS sequence (an end time covers its last frame)."""
     if len(stats) < 2:
@@ -362,7 +411,8 @@ def _overlaps(a: Boundary, b: Boundary) -> bool:
 def detect_shots(path: str, info: MediaInfo, config: DetectorConfig | None = None,
                  progress: Callable[[int, int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None,
-                 observers: Sequence[Callable[[DecodedFrame], None]] = ()) -> Detection:
+                 observers: Sequence[Callable[[DecodedFrame], None]] = (),
+                 fast: bool = True, analyzer: FrameAnalyzer | None = None) -> Detection:
     """Find the content shots of ``path`` (probed as ``info``) in one streaming decode pass.
 
     ``progress(frames_done, frames_total, shots_found)`` is called once per second of footage;
@@ -370,11 +420,13 @@ def detect_shots(path: str, info: MediaInfo, config: DetectorConfig | None = Non
     and dissolves are only resolved at the end) and is exact in the final call. ``cancelled`` is
     polled at the same rate; Cancelled is raised within a second of footage of it turning true.
     ``observers`` are handed every decoded frame after the analyzer, so another per-frame
-    analysis (the version-compare fingerprints) shares this decode pass.
+    analysis (the version-compare fingerprints, an ingest's frame picker) shares this decode
+    pass. ``fast`` decodes for analysis only (see ``VideoStream``); an ingest that keeps frames
+    for people passes False, and its own ``analyzer`` to look at the statistics so far.
     """
     config = config or DetectorConfig()
-    stream = VideoStream(path, info, fast=True)
-    analyzer = FrameAnalyzer(config)
+    stream = VideoStream(path, info, fast=fast)
+    analyzer = analyzer or FrameAnalyzer(config)
     candidates = 1
     report_every = max(1, int(info.frame_rate))  # about once a second of footage
     for decoded in stream:

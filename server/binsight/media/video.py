@@ -124,10 +124,10 @@ class VideoStream:
             raise InvalidInput(f"{self.path}: cannot be opened for decoding ({exc})") from exc
         with container:
             stream = container.streams.video[0]
-            # Analysis decodes with slice threads only: frame threading costs ~20% more CPU
-            # (thread hand-off, a frame of latency per thread) and, on a busy machine, buys no
-            # wall time either; frames handed to people keep full frame threading.
-            stream.thread_type = "SLICE" if self.fast else "AUTO"
+            # Frame and slice threads both: x264 and x265 write one slice per frame by default,
+            # so slice threads alone leave H.264 decoding on one core (frame threads cost some
+            # CPU in hand-offs, but the decoder is the floor of every figure here).
+            stream.thread_type = "AUTO"
             if self.fast:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
             time_base = stream.time_base
