@@ -27,7 +27,7 @@ def test_health_is_not_serving_while_the_store_is_gone(served) -> None:
     stub = health_pb2_grpc.HealthStub(channel)
     assert stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=5).status == SERVING
     assert stub.Check(health_pb2.HealthCheckRequest(service="binsight.v1.FeedbackService"), timeout=5).status == SERVING
-    db = server.config.db_path
+    db = server.project.store.path
     away = db.with_name("db.unmounted")
     db.rename(away)  # as an unmounted disk or a removed data dir looks to the server
     try:
