@@ -30,7 +30,6 @@ import argparse
 import itertools
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import face_footage as ff  # noqa: E402
 import media_factory as mf  # noqa: E402
+from process_stats import cpu_seconds, peak_rss_mb  # noqa: E402
 
 SHARED = ["testvideo.mp4", "counter.mp4", "issue-134-rotate.mp4", "short_hamilton_clip.mp4"]
 CODECS = [("h264", "libx264", {"crf": "20"}), ("hevc", "libx265", {"crf": "24"}),
@@ -80,30 +80,17 @@ def one_second_clip(folder: Path) -> Path:
 
 # --- child side ----------------------------------------------------------------------------------
 
-def _peak_rss_mb() -> float:
-    """VmHWM of this process (getrusage's ru_maxrss carries the parent's peak over exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def child_decode(path: str) -> dict:
     import av
 
-    start, cpu = time.perf_counter(), _cpu_seconds()
+    start, cpu = time.perf_counter(), cpu_seconds()
     frames = 0
     with av.open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for _ in container.decode(stream):
             frames += 1
-    return {"frames": frames, "seconds": time.perf_counter() - start, "cpu_seconds": _cpu_seconds() - cpu}
+    return {"frames": frames, "seconds": time.perf_counter() - start, "cpu_seconds": cpu_seconds() - cpu}
 
 
 def _project(data_dir: Path, faces: bool, slates: bool = False):  # noqa: ANN202 - bench helper
@@ -127,9 +114,9 @@ def child_ingest(path: str, faces: bool, frames_per_shot: int) -> dict:
         ingestor = Ingestor(project.store, project.location.blobs, project.models,
                             IngestSettings(config.detector, config.keyframes, config.faces.extra_samples_per_shot))
         info = probe(path)
-        start, cpu = time.perf_counter(), _cpu_seconds()
+        start, cpu = time.perf_counter(), cpu_seconds()
         outcome, _ = ingestor.ingest(Path(path), True, lambda *a: None, lambda: False)
-        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         result = {"frames": info.frame_count, "duration_s": info.duration_s, "seconds": seconds,
                   "cpu_seconds": cpu, "stages": outcome.stage_seconds, "shots": outcome.shots,
                   "faces": outcome.faces}
@@ -158,11 +145,11 @@ def child_folder(folder: str) -> dict:
             with av.open(str(f)) as c:
                 frames += c.streams.video[0].frames
         project.access.add_root(folder, "bench")
-        start, cpu = time.perf_counter(), _cpu_seconds()
+        start, cpu = time.perf_counter(), cpu_seconds()
         job = project.ingest.start_ingest([str(f) for f in files])
         while not project.jobs.get(job.job_id).state.terminal:
             time.sleep(0.05)
-        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         state = project.jobs.get(job.job_id).state
         project.close()
     return {"files": len(files), "frames": frames, "seconds": seconds, "cpu_seconds": cpu,
@@ -185,7 +172,7 @@ def child_main(args: list[str]) -> None:
             result = child_ingest(path, mode == "faces-on", int(args[2]))
     except Exception as exc:  # reported, not fatal to the bench
         result = {"error": f"{type(exc).__name__}: {exc}"}
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

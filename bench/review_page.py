@@ -35,24 +35,18 @@ import statistics
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
-import cv2
-import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
-from binsight import records as r  # noqa: E402
 from binsight.app.project import Project  # noqa: E402
 from binsight.config import Config  # noqa: E402
-from binsight.store import Store  # noqa: E402
-from media_factory import photo  # noqa: E402
+from generated_project import generate  # noqa: E402
 from review_browser import chromium, drag, wait_ready  # noqa: E402
 
-SHOTS_PER_FILE = 100
 FIRST_SCREEN_JS = """() => new Promise(done => {
   const check = () => {
     const shown = [...document.images].filter(i => { const b = i.getBoundingClientRect();
@@ -63,43 +57,6 @@ FIRST_SCREEN_JS = """() => new Promise(done => {
   };
   check();
 })"""
-
-
-def generate(data_dir: Path, n_shots: int, dim: int, seed: int = 0) -> None:
-    """Shot, keyframe and media rows of ``n_shots`` shots, written as committed files."""
-    rng = np.random.default_rng(seed)
-    sizes: list[int] = []
-    while sum(sizes) < n_shots * 0.97:
-        sizes.append(int(rng.integers(5, 61)))
-    setup_of = np.concatenate([np.full(s, k) for k, s in enumerate(sizes)])[: int(n_shots * 0.97)]
-    singles = np.arange(len(sizes), len(sizes) + n_shots - len(setup_of))
-    setup_of = rng.permutation(np.concatenate([setup_of, singles]))
-    n_setups = int(setup_of.max()) + 1
-    centres = rng.standard_normal((n_setups, dim)).astype(np.float32)
-    thumbs = data_dir / "keyframes" / "bench"
-    thumbs.mkdir(parents=True, exist_ok=True)
-    for k in range(n_setups):
-        cv2.imwrite(str(thumbs / f"setup-{k:05d}.jpg"), photo(k, 192, 108), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    store = Store(data_dir / "db")
-    for m in range(0, n_shots, SHOTS_PER_FILE):
-        media_id = f"m{m // SHOTS_PER_FILE:04d}"
-        count = min(SHOTS_PER_FILE, n_shots - m)
-        media = r.MediaRecord(media_id, f"/footage/day{m // 2000 + 1}/A{m // SHOTS_PER_FILE:03d}C001.mov", "h", 1,
-                              "mov,mp4,m4a,3gp,3g2,mj2", "h264", 1920, 1080, 0, Fraction(1), Fraction(25),
-                              25 * count, float(count), 0.0, "01:00:00:00", False, "", "", True, 2, 48000, 8,
-                              "yuv420p", False, False, False, (), "pixels-v2", "", "2026-01-01T00:00:00", count)
-        shots = [r.ShotRecord(f"{media_id}-{i:04d}", media_id, i, 25 * i, 25 * i + 25, float(i), i + 1.0, False, 0.0)
-                 for i in range(count)]
-        keyframes = []
-        for i, shot in enumerate(shots):
-            k = int(setup_of[m + i])
-            vector = centres[k] + 0.45 * rng.standard_normal(dim).astype(np.float32)
-            name = f"bench/setup-{k:05d}.jpg"
-            keyframes.append(r.KeyframeRecord(f"{shot.shot_id}-k", shot.shot_id, media_id, shot.start_frame + 12,
-                                              shot.start_s + 0.48, 1.0, name, name, "pixels-v2",
-                                              (vector / np.linalg.norm(vector)).astype(np.float32)))
-        store.commit_media(media, shots, keyframes, [])
-    store.optimize()
 
 
 def pss_of_chromium() -> float:
@@ -156,7 +113,7 @@ def main() -> None:
         config = Config(data_dir=data_dir, address="127.0.0.1:0", http_address="",
                         log_level="WARNING").override({"faces.enabled": False})
         started = time.perf_counter()
-        generate(data_dir, args.shots, 264)
+        generate(data_dir, args.shots)
         project = Project(config)
         report = project.clusters.recluster()
         prepared = time.perf_counter() - started

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import media_factory as mf  # noqa: E402  (synthetic clip helpers shared with the tests)
+from process_stats import cpu_seconds, peak_rss_mb  # noqa: E402
 
 SHARED = ["testvideo.mp4", "counter.mp4", "issue-134-rotate.mp4", "short_hamilton_clip.mp4"]
 METHODS = ["opencv-decode", "pyscenedetect", "binsight", "transnetv2"]
@@ -156,29 +156,14 @@ LOADERS: dict[str, Callable[[], Runner]] = {
 def child_main(method: str, path: str) -> None:
     try:
         run = LOADERS[method]()
-        start, cpu_start = time.perf_counter(), _cpu_seconds()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         frames, reported = run(path)
-        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
     except Exception as exc:  # a peer that cannot run is reported, not fatal to the bench
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "peak_rss_mb": _peak_rss_mb()}))
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "peak_rss_mb": peak_rss_mb()}))
         return
     print(json.dumps({"frames": frames, "seconds": seconds, "cpu_seconds": cpu,
-                      "reported": reported, "peak_rss_mb": _peak_rss_mb()}))
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process image (VmHWM). Not getrusage: Linux carries ru_maxrss over
-    exec, so a child would report the parent's peak from before the fork."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process, all threads (decoder threads included)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+                      "reported": reported, "peak_rss_mb": peak_rss_mb()}))
 
 
 # --- parent side ---------------------------------------------------------------------------------

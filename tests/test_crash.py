@@ -19,8 +19,8 @@ import pytest
 from binsight.records import MetaRecord
 from binsight.store import Store
 from binsight_client import Client, Unavailable
-from media_factory import encode, shared_media
-from test_server import FPS, PLAN, pan_shot, still_shot
+from media_factory import shared_media
+from test_server import PLAN, encode_plan
 from test_shutdown import free_port, serve as serve_process
 
 
@@ -58,10 +58,7 @@ def each_shot_in_one_bin(client: Client) -> list[str]:
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("crash_clips")
-    frames = []
-    for i, (setup, kind, n) in enumerate(PLAN):
-        frames += still_shot(setup, n, shift=4 * i) if kind == "still" else pan_shot(setup, n)
-    return {"a": shared_media("counter.mp4"), "b": encode(folder / "setups.mp4", frames, fps=FPS)}
+    return {"a": shared_media("counter.mp4"), "b": encode_plan(folder / "setups.mp4")}
 
 
 @pytest.fixture(scope="module")
@@ -199,10 +196,7 @@ def test_a_full_disk_fails_the_export_whole(served, monkeypatch) -> None:
 
 def test_force_reingest_keeps_placement_and_pin(served, tmp_path: Path) -> None:
     _, client = served
-    frames = []
-    for i, (setup, kind, n) in enumerate(PLAN):
-        frames += still_shot(setup, n, shift=4 * i) if kind == "still" else pan_shot(setup, n)
-    clip = encode(tmp_path / "setups.mp4", frames, fps=FPS)
+    clip = encode_plan(tmp_path / "setups.mp4")
     client.ingest([str(clip)])
     shots = client.list_shots()
     tree = client.list_clusters()

@@ -23,7 +23,7 @@ from library_view import read_library  # noqa: E402
 from media_factory import encode, shared_media  # noqa: E402
 from moto_s3 import BUCKET, MotoS3, moto_s3  # noqa: E402
 from ray_cluster import local_ray  # noqa: E402
-from test_server import FPS, PLAN, pan_shot, still_shot  # noqa: E402
+from test_server import FPS, encode_plan, pan_shot, still_shot  # noqa: E402
 
 s3 = pytest.fixture(scope="module")(moto_s3)
 cluster = pytest.fixture(scope="module")(local_ray)
@@ -32,11 +32,8 @@ NO_FACES = {"faces.enabled": False}
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> list[Path]:
-    frames = []
-    for i, (setup, kind, n) in enumerate(PLAN):
-        frames += still_shot(setup, n, shift=4 * i) if kind == "still" else pan_shot(setup, n)
     folder = tmp_path_factory.mktemp("rayclips")
-    return [encode(folder / "setups.mp4", frames, fps=FPS), shared_media("counter.mp4"),
+    return [encode_plan(folder / "setups.mp4"), shared_media("counter.mp4"),
             shared_media("testvideo.mp4")]
 
 

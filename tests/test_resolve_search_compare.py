@@ -167,13 +167,8 @@ def test_two_clips_get_one_coloured_marker_per_difference_idempotently(served, c
     assert resolve.unknown_calls == [] and resolve.upsells == []
 
 
-def test_two_timelines_are_rendered_then_compared(served, cut, tmp_path) -> None:
-    """Timeline A plays cut_v1 whole; timeline B the same with cut_v2's inserted shot spliced in.
-    Their renders differ by that insert, marked on timeline B at its timeline frame."""
-    _, client = served
-    resolve, _, _ = _cut_project(cut)
-    pool = resolve.media_pool
-    v1, v2 = pool.GetRootFolder().GetClipList()
+def two_cut_timelines(pool, v1, v2, cut: dict) -> None:  # noqa: ANN001 - the fake's objects
+    """Timeline "Cut v1" plays cut_v1 whole; "Cut v2" the same with cut_v2's inserted shot spliced in."""
     at, n = cut["at"], cut["inserted"]
     pool.CreateEmptyTimeline("Cut v1")
     pool.AppendToTimeline([{"mediaPoolItem": v1, "startFrame": 0, "endFrame": cut["v1_frames"]}])
@@ -181,6 +176,16 @@ def test_two_timelines_are_rendered_then_compared(served, cut, tmp_path) -> None
     pool.AppendToTimeline([{"mediaPoolItem": v1, "startFrame": 0, "endFrame": at},
                            {"mediaPoolItem": v2, "startFrame": at, "endFrame": at + n},
                            {"mediaPoolItem": v1, "startFrame": at, "endFrame": cut["v1_frames"]}])
+
+
+def test_two_timelines_are_rendered_then_compared(served, cut, tmp_path) -> None:
+    """Timeline A plays cut_v1 whole; timeline B the same with cut_v2's inserted shot spliced in.
+    Their renders differ by that insert, marked on timeline B at its timeline frame."""
+    _, client = served
+    resolve, _, _ = _cut_project(cut)
+    pool = resolve.media_pool
+    v1, v2 = pool.GetRootFolder().GetClipList()
+    two_cut_timelines(pool, v1, v2, cut)
     project = resolve.project
     first_timeline = project.GetTimelineByIndex(1)
     project.SetCurrentTimeline(first_timeline)
@@ -198,7 +203,7 @@ def test_two_timelines_are_rendered_then_compared(served, cut, tmp_path) -> None
     report = actions.finish_compare(client, pending)
     assert report.counts == (("inserted", 1),) and report.markers_added == 1
     (frame, marker), = b.target.GetMarkers().items()
-    assert abs(frame - at) <= 1 and marker["color"] == "Green" and marker["customData"] == "binsight-compare:0"
+    assert abs(frame - cut["at"]) <= 1 and marker["color"] == "Green" and marker["customData"] == "binsight-compare:0"
     assert a.target.GetMarkers() == {}
 
     again = actions.mark_differences(resolve, client, a, b, str(renders), poll_s=0.01)

@@ -21,7 +21,7 @@ from binsight_panels.resolve.environment import EnvRecord, Interpreter
 from binsight_panels.resolve.install import Layout, current_record, install, render_script
 from resolve_fake import UIHarness, make_resolve, script_globals
 from test_resolve_actions import editor_project, footage  # noqa: F401  (the module fixture)
-from test_resolve_search_compare import cut  # noqa: F401  (the module fixture)
+from test_resolve_search_compare import cut, two_cut_timelines  # noqa: F401  (cut: the module fixture)
 
 
 def run_script(script: Path, resolve, fusion, bmd) -> None:
@@ -360,13 +360,8 @@ def test_compare_two_timelines_then_two_clips_in_the_window(served, cut, menu_sc
     resolve, fusion, bmd = make_resolve()
     pool = resolve.media_pool
     v1, v2 = pool.ImportMedia([str(cut["v1"]), str(cut["v2"])])
-    at, n = cut["at"], cut["inserted"]
-    pool.CreateEmptyTimeline("Cut v1")
-    pool.AppendToTimeline([{"mediaPoolItem": v1, "startFrame": 0, "endFrame": cut["v1_frames"]}])
-    pool.CreateEmptyTimeline("Cut v2")
-    pool.AppendToTimeline([{"mediaPoolItem": v1, "startFrame": 0, "endFrame": at},
-                           {"mediaPoolItem": v2, "startFrame": at, "endFrame": at + n},
-                           {"mediaPoolItem": v1, "startFrame": at, "endFrame": cut["v1_frames"]}])
+    two_cut_timelines(pool, v1, v2, cut)
+    at = cut["at"]
     renders = tmp_path / "renders"
 
     def drive(h: UIHarness) -> None:

@@ -46,12 +46,17 @@ PLAN = [("kitchen", "still", 30), ("garden", "pan", 40), ("kitchen", "still", 30
         ("garden", "pan", 40), ("office", "still", 25)]
 
 
-@pytest.fixture(scope="module")
-def setups_clip(tmp_path_factory) -> Path:
+def encode_plan(path: Path) -> Path:
+    """``PLAN`` as a video file: its stills each shifted a little, so no two are identical."""
     frames: list[np.ndarray] = []
     for i, (setup, kind, n) in enumerate(PLAN):
         frames += still_shot(setup, n, shift=4 * i) if kind == "still" else pan_shot(setup, n)
-    return encode(tmp_path_factory.mktemp("clips") / "setups.mp4", frames, fps=FPS)
+    return encode(path, frames, fps=FPS)
+
+
+@pytest.fixture(scope="module")
+def setups_clip(tmp_path_factory) -> Path:
+    return encode_plan(tmp_path_factory.mktemp("clips") / "setups.mp4")
 
 
 def expected_starts() -> list[int]:

@@ -22,7 +22,7 @@ from conftest import allow_test_media
 from library_view import read_library
 from media_factory import encode, shared_media
 from moto_s3 import BUCKET, KEYS, MotoS3, moto_s3
-from test_server import FPS, PLAN, pan_shot, still_shot
+from test_server import FPS, PLAN, encode_plan, pan_shot, still_shot
 from test_shutdown import free_port
 
 s3 = pytest.fixture(scope="module")(moto_s3)
@@ -59,11 +59,8 @@ def stop(proc: subprocess.Popen, client: Client) -> None:
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> list[Path]:
-    frames = []
-    for i, (setup, kind, n) in enumerate(PLAN):
-        frames += still_shot(setup, n, shift=4 * i) if kind == "still" else pan_shot(setup, n)
     folder = tmp_path_factory.mktemp("sharedclips")
-    return [encode(folder / "setups.mp4", frames, fps=FPS), shared_media("counter.mp4"),
+    return [encode_plan(folder / "setups.mp4"), shared_media("counter.mp4"),
             encode(folder / "later.mp4", still_shot("office", 20) + pan_shot("garden", 30), fps=FPS)]
 
 
