@@ -25,6 +25,12 @@ def test_hamilton_same_person_across_setups(start_server) -> None:
     crop = client.face_image(characters[lead].sample_face_id)  # what the people views show
     assert crop.data[:2] == b"\xff\xd8" and (crop.width, crop.height) == (128, 128)
 
+    # "not this person" on one of his faces: it leaves him at once and stays out
+    faces_before = characters[lead].face_count
+    client.reject_face(characters[lead].sample_face_id, lead)
+    after = {c.character_id: c for c in client.list_characters()}[lead]
+    assert after.face_count == faces_before - 1 and after.sample_face_id != characters[lead].sample_face_id
+
     # the editor names him; a re-run of character grouping keeps the name
     client.rename_character(lead, "Lin-Manuel Miranda")
     client.recluster()

@@ -70,6 +70,10 @@ class CharacterIndex(SnapshotOwner):
         self._characters: dict[str, CharacterRecord] = {}
         self._assigned: dict[str, FaceAssignmentRecord] = {}
         self._face_shot: dict[str, str] = {}
+        # "not this person", held here like the rest: a correction's writes reach the store only
+        # when it ends (Store.atomic), so a regrouping inside it must not read them from there
+        self._rejected: dict[str, tuple[str, str]] = {}
+        self._last_id = ""  # the highest character id ever minted (meta "last_character_id")
         self._version = 0
         self._snapshot = CharacterSnapshot({}, {}, {}, frozenset(), {}, {}, 0)
 
@@ -78,6 +82,10 @@ class CharacterIndex(SnapshotOwner):
             self._characters = {c.character_id: c for c in self.store.characters.all()}
             self._assigned = {a.face_id: a for a in self.store.face_assignments.all()}
             self._face_shot = {f.face_id: f.shot_id for f in self.store.faces.without_vectors()}
+            self._rejected = {c.constraint_id: (c.a_id, c.b_id)
+                              for c in self.store.constraints.of_kind(ConstraintKind.FACE_NOT_CHARACTER)}
+            last = self.store.meta.get("last_character_id")
+            self._last_id = last.value if last else ""
 
     def snapshot(self) -> CharacterSnapshot:
         return self._snapshot
@@ -116,7 +124,7 @@ class CharacterIndex(SnapshotOwner):
             previous = {f: a.character_id for f, a in self._assigned.items()}
             pins = {f: a.character_id for f, a in self._assigned.items() if a.pinned and a.character_id}
             held = {f: c for f, c in previous.items() if c and c in self._characters} if hold else {}
-            rejected = [(c.a_id, c.b_id) for c in self.store.constraints.of_kind(ConstraintKind.FACE_NOT_CHARACTER)]
+            rejected = list(self._rejected.values())
             result = cluster_characters(faces, config, previous, {**held, **pins}, rejected, mint=self._minter())
             self._write_assignments([FaceAssignmentRecord(f, c, f in pins) for f, c in result.face_character.items()])
             used = {c for c in result.face_character.values() if c}
@@ -131,15 +139,13 @@ class CharacterIndex(SnapshotOwner):
     def _minter(self) -> IdMinter:
         """Ids above every id ever used: characters that went unused are deleted, and their
         ids must not come back for someone else (an old export or an undo names them)."""
-        last = self.store.meta.get("last_character_id")
-        return IdMinter("char", [*self._characters, *([last.value] if last else [])])
+        return IdMinter("char", [*self._characters, *([self._last_id] if self._last_id else [])])
 
     def _remember_ids(self, character_ids: Iterable[str]) -> None:
         ids = sorted(character_ids)
         if ids:
-            last = self.store.meta.get("last_character_id")
-            newest = max([ids[-1], *([last.value] if last else [])])
-            self.store.meta.upsert([MetaRecord("last_character_id", newest)])
+            self._last_id = max(ids[-1], self._last_id)
+            self.store.meta.upsert([MetaRecord("last_character_id", self._last_id)])
 
     def new_character(self, model_id: str) -> CharacterRecord:
         character_id = self._minter()()
@@ -168,9 +174,14 @@ class CharacterIndex(SnapshotOwner):
 
     def add_constraint(self, constraint: ConstraintRecord) -> None:
         self.store.constraints.add([constraint])
+        if constraint.kind == ConstraintKind.FACE_NOT_CHARACTER:
+            self._rejected[constraint.constraint_id] = (constraint.a_id, constraint.b_id)
 
     def remove_constraints(self, constraint_ids: Iterable[str]) -> None:
+        constraint_ids = list(constraint_ids)
         self.store.constraints.delete(constraint_ids)
+        for cid in constraint_ids:
+            self._rejected.pop(cid, None)
 
     def changes_since(self, before: CharacterSnapshot) -> CharacterChanges:
         moved = tuple(old for fid, old in before.assignments.items() if self._assigned.get(fid) != old)
