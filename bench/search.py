@@ -161,7 +161,7 @@ def lance_rows(n: int, data, cols, qs, want, work: Path, candidates: list[tuple[
     start = time.perf_counter()
     for s in range(0, n, 50_000):
         table.add_arrow(arrow_rows(data, cols, s, min(n, s + 50_000)))
-    table.update_index()  # compaction, as the server's first fold does
+    table.optimize()  # compaction, as the server's first fold does
     load_s = time.perf_counter() - start
     table_dir = db / f"{table.name}.lance"
     base_mb = du(table_dir) / 1e6
@@ -227,7 +227,7 @@ def grpc_rows(n: int, data, cols, qs, want, work: Path, kind: str, params: dict,
     table = store.search_table(model_id, DIM)
     for s in range(0, n, 50_000):
         table.add_arrow(arrow_rows(data, cols, s, min(n, s + 50_000)))
-    table.update_index()
+    table.optimize()
     table.build_index(kind, **params)
     media, shots, keyframes = query_file(model_id, qs)
     store.commit_media(media, shots, keyframes, [])

@@ -156,7 +156,7 @@ class SearchIndex:
             self.table.build_index(self.settings.index_type, **params)
             self._indexed = True
         elif info.kind and info.unindexed_rows * 10 > info.indexed_rows:
-            self.table.update_index()
+            self.table.optimize()  # folds the new rows into the existing indexes (no retraining)
 
     def _index_params(self, rows: int) -> dict[str, int]:
         partitions = self.settings.partitions or max(1, round(rows / 4096))

@@ -556,8 +556,7 @@ class SearchTable(Table[r.SearchRowRecord]):
     def add_arrow(self, data: pa.Table) -> None:
         """Rows already in Arrow form (a bulk load: the bench's millions of rows)."""
         if data.num_rows:
-            with self._lock:
-                self._table.add(data.select(self.schema.names).cast(self.schema))
+            self._write(lambda: self._table.add(data.select(self.schema.names).cast(self.schema)))
 
     def delete_media_rows(self, media_ids: Iterable[str]) -> None:
         media_ids = list(media_ids)
@@ -622,11 +621,6 @@ class SearchTable(Table[r.SearchRowRecord]):
         self._table.create_index(self.vector_column, config=config, replace=True)
         for column, scalar in self.filter_indexes:
             self._table.create_index(column, config=scalar(), replace=True)
-
-    def update_index(self) -> None:
-        """Fold rows added since the last build into the existing indexes (no retraining)."""
-        with self._lock:
-            self._table.optimize()
 
 
 _TABLES: tuple[type[Table[Any]], ...] = (
