@@ -9,6 +9,7 @@ added only after its commit, in one reference swap, so readers see whole files o
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -53,7 +54,15 @@ class CatalogSnapshot:
     def in_order(self, shot_ids: Iterable[str] | None = None) -> list[ShotRecord]:
         """Shots by file path, then position in the file (the order an editor reads a bin)."""
         chosen = self.shots.values() if shot_ids is None else (self.shots[s] for s in shot_ids if s in self.shots)
-        return sorted(chosen, key=lambda s: (self.entries[s.media_id].media.path, s.index))
+        rank = self._rank
+        return sorted(chosen, key=lambda s: rank[s.shot_id])
+
+    @functools.cached_property
+    def _rank(self) -> dict[str, int]:
+        """Every shot's place in reading order, worked out once per snapshot: a bin of a 100k-shot
+        project is then ordered by one lookup a shot, not by comparing paths."""
+        ordered = sorted(self.entries.values(), key=lambda e: e.media.path)
+        return {s.shot_id: n for n, s in enumerate(s for e in ordered for s in e.shots)}
 
 
 class Catalog:

@@ -33,6 +33,7 @@ from .clustering.adapter import Adapter
 from .clustering.evidence import LocalMatcher, ShotEvidence
 from .clustering.online import OnlineClusterer, shot_vector
 from .clustering.recluster import recluster
+from .clustering.review import review_rank
 from .clustering.types import NOISE, ClusterConfig, IdMinter, Placement
 from .errors import Conflict, NotFound
 from .records import (AssignmentRecord, Candidate, ClusterKind, ClusterRecord, ConstraintKind,
@@ -65,6 +66,8 @@ class IndexSnapshot:
     members: Mapping[str | None, tuple[str, ...]]  # cluster id (None: noise) -> shot ids, sorted
     model_id: str
     version: int
+    review_ranks: Mapping[str, tuple[int, float]] = field(default_factory=dict)  # unpinned shots'
+    # place in the review queue (``review.review_rank``), kept up to date shot by shot
 
     def cluster_of(self, shot_id: str) -> str | None:
         a = self.assignments.get(shot_id)
@@ -111,6 +114,13 @@ class _State:
     clusters: dict[str, ClusterRecord] = field(default_factory=dict)
     constraints: dict[str, ConstraintRecord] = field(default_factory=dict)  # "not this one", by id
     cannot: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # shot -> clusters
+    members: dict[str | None, set[str]] = field(default_factory=lambda: defaultdict(set))  # bin -> shots
+    listed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # bin -> shots naming
+    # it among their candidates
+    # written since the last publish: what a publish and ``changes_since`` look at, so neither
+    # walks 100k placements for a one-shot correction
+    dirty_shots: set[str] = field(default_factory=set)
+    dirty_clusters: set[str | None] = field(default_factory=set)  # rows or memberships changed
 
 
 class SceneIndex(SnapshotOwner):
@@ -133,6 +143,9 @@ class SceneIndex(SnapshotOwner):
         self.clusterer = OnlineClusterer(dim, config)
         self._version = 0
         self._snapshot = IndexSnapshot({}, {}, {}, model_id, 0)
+        self._member_tuples: dict[str | None, tuple[str, ...]] = {}  # published, reused while unchanged
+        self._ranks: dict[str, tuple[int, float]] = {}
+        self._where: dict[str, tuple[str, int]] = {}  # shot -> (file, cut order), see _positions
 
     # ------------------------------------------------------------------------------------------
     # loading
@@ -150,6 +163,7 @@ class SceneIndex(SnapshotOwner):
             if not repair:
                 s.raw = {sid: v for sid, v in s.raw.items() if sid in s.assignments}
                 s.assignments = {sid: a for sid, a in s.assignments.items() if sid in s.raw}
+            self._index_members()
             self._load_adapter()
             s.constraints = {c.constraint_id: c for c in self.store.constraints.of_kind(ConstraintKind.SHOT_NOT_CLUSTER)}
             self._derive_cannot()
@@ -161,7 +175,7 @@ class SceneIndex(SnapshotOwner):
             if stale:
                 self.store.assignments.delete(stale)
                 for sid in stale:
-                    del s.assignments[sid]
+                    self._drop_assignment(sid)
             unplaced = sorted(sid for sid in s.raw if sid not in s.assignments)
             # representatives of the placed shots only: an unplaced shot joins the way a new one
             # does (counted as noise beforehand, it could found a bin with itself)
@@ -264,11 +278,18 @@ class SceneIndex(SnapshotOwner):
 
     def members(self, cluster_id: str | None) -> list[str]:
         """Shots in a bin now (inside a transaction too, where the snapshot lags)."""
-        return sorted(sid for sid, a in self._s.assignments.items() if a.cluster_id == cluster_id)
+        return sorted(self._s.members.get(cluster_id, ()))
 
-    def current_assignments(self) -> Mapping[str, AssignmentRecord]:
-        """Placements as they are now, for a writer inside a transaction (readers: snapshot())."""
-        return self._s.assignments
+    def members_now(self) -> dict[str, tuple[str, ...]]:
+        """Every scene bin's shots now, sorted, for a writer inside a transaction (readers:
+        snapshot().members): what a correction samples its training triplets from."""
+        return {cid: self._member_tuple(cid) for cid, ids in self._s.members.items() if ids and cid is not None}
+
+    def _member_tuple(self, cluster_id: str | None) -> tuple[str, ...]:
+        cached = self._member_tuples.get(cluster_id)
+        if cached is None or cluster_id in self._s.dirty_clusters:
+            cached = tuple(sorted(self._s.members.get(cluster_id, ())))
+        return cached
 
     def cannot_links(self, shot_id: str) -> set[str]:
         return set(self._s.cannot.get(shot_id, ()))
@@ -323,6 +344,7 @@ class SceneIndex(SnapshotOwner):
             self.store.clusters.upsert(rows)
             for row in rows:
                 self._s.clusters[row.cluster_id] = row
+                self._s.dirty_clusters.add(row.cluster_id)
                 if row.kind is ClusterKind.SCENE:
                     self.clusterer.set_flags(row.cluster_id, row.flags)
 
@@ -335,13 +357,18 @@ class SceneIndex(SnapshotOwner):
     def changes_since(self, before: IndexSnapshot) -> IndexChanges:
         """The placements and cluster rows that differ from ``before`` (a snapshot taken at the
         start of a transaction), as they were then. Scores and candidates do not count: they
-        are re-derived."""
+        are re-derived. From the snapshot now published (a transaction's start), only what was
+        written since is compared."""
         s = self._s
-        moved = tuple(old for sid, old in before.assignments.items()
-                      if sid in s.assignments and (s.assignments[sid].cluster_id, s.assignments[sid].pinned)
-                      != (old.cluster_id, old.pinned))
-        clusters = tuple(old for cid, old in before.clusters.items()
-                         if replace(s.clusters[cid], updated_at="") != replace(old, updated_at=""))
+        current = before is self._snapshot
+        shots = s.dirty_shots if current else before.assignments
+        rows = s.dirty_clusters if current else before.clusters
+        moved = tuple(old for sid in sorted(shots)
+                      if (old := before.assignments.get(sid)) is not None and sid in s.assignments
+                      and (s.assignments[sid].cluster_id, s.assignments[sid].pinned) != (old.cluster_id, old.pinned))
+        clusters = tuple(old for cid in sorted(c for c in rows if c is not None)
+                         if (old := before.clusters.get(cid)) is not None
+                         and replace(s.clusters[cid], updated_at="") != replace(old, updated_at=""))
         created = tuple(sorted(cid for cid in s.clusters if cid not in before.clusters))
         return IndexChanges(moved, clusters, created)
 
@@ -370,14 +397,17 @@ class SceneIndex(SnapshotOwner):
                 self._unplace(sid)
                 s.raw.pop(sid, None)
                 s.adapted.pop(sid, None)
-                s.assignments.pop(sid, None)
+                self._where.pop(sid, None)
+                self._drop_assignment(sid)
             self.store.assignments.delete(gone)
             for sid, vectors in committed.items():
                 s.raw[sid] = vectors
                 s.adapted[sid] = self._adapt(vectors)
             self._set([replace(a, shot_id=new, updated_at=utcnow()) for new, a in kept.items()])
             self._place(sorted(sid for sid in committed if sid not in s.assignments))
-            self._refresh_candidates(self._noise_ids())
+            # noise shots the new shots and the bins they joined or founded can reach
+            dead = self._not_bins()
+            self._refresh_candidates(self._in_reach(set(committed) | s.dirty_clusters, dead))
 
     def _place(self, shot_ids: list[str]) -> None:
         """Online assignment of new shots: join, found, or go to noise."""
@@ -463,8 +493,45 @@ class SceneIndex(SnapshotOwner):
         if not records:
             return
         self.store.assignments.upsert(records)
+        s = self._s
         for rec in records:
-            self._s.assignments[rec.shot_id] = rec
+            old = s.assignments.get(rec.shot_id)
+            if old is None or old.cluster_id != rec.cluster_id:
+                if old is not None:
+                    s.members[old.cluster_id].discard(rec.shot_id)
+                    s.dirty_clusters.add(old.cluster_id)
+                s.members[rec.cluster_id].add(rec.shot_id)
+                s.dirty_clusters.add(rec.cluster_id)
+            if old is None or old.candidates != rec.candidates:
+                self._list(old, discard=True)
+                self._list(rec)
+            s.assignments[rec.shot_id] = rec
+            s.dirty_shots.add(rec.shot_id)
+
+    def _list(self, a: AssignmentRecord | None, discard: bool = False) -> None:
+        for c in a.candidates if a is not None else ():
+            (self._s.listed[c.cluster_id].discard if discard else self._s.listed[c.cluster_id].add)(a.shot_id)
+
+    def _drop_assignment(self, shot_id: str) -> None:
+        """Forget a shot's placement in memory (its row is deleted by the caller)."""
+        s = self._s
+        old = s.assignments.pop(shot_id, None)
+        self._list(old, discard=True)
+        if old is not None:
+            s.members[old.cluster_id].discard(shot_id)
+            s.dirty_clusters.add(old.cluster_id)
+            s.dirty_shots.add(shot_id)
+
+    def _index_members(self) -> None:
+        """Memberships from the placements as loaded; everything counts as written."""
+        s = self._s
+        s.members, s.listed = defaultdict(set), defaultdict(set)
+        for sid, a in s.assignments.items():
+            s.members[a.cluster_id].add(sid)
+            self._list(a)
+        self._member_tuples, self._ranks = {}, {}
+        s.dirty_shots = set(s.assignments) | set(self._snapshot.assignments)
+        s.dirty_clusters = set(s.members) | set(self._snapshot.members) | set(s.clusters)
 
     # ------------------------------------------------------------------------------------------
     # constraints ("not this one")
@@ -496,17 +563,30 @@ class SceneIndex(SnapshotOwner):
     # candidates
     # ------------------------------------------------------------------------------------------
     def _noise_ids(self) -> list[str]:
-        return sorted(sid for sid, a in self._s.assignments.items() if a.noise)
+        return sorted(self._s.members.get(None, ()))
 
     def after_correction(self, changed: Collection[str], join: bool = True) -> None:
         """Give unpinned noise shots another chance against the corrected bins (they may join;
         not after an undo, which puts back exactly what was), and refresh the candidates of every
-        shot that listed a changed or vanished bin."""
+        shot that listed a changed or vanished bin.
+
+        Only noise shots a change can reach are re-scored (``_in_reach``): re-scoring the whole
+        noise bucket made one move cost seconds at 100k shots, with every other writer waiting.
+        A join changes its bin in turn, so the shots it reaches get their chance too, until no
+        more join."""
         with self.transaction():
             s = self._s
-            noise = [sid for sid in self._noise_ids() if not s.assignments[sid].pinned] if join else []
-            if noise:
+            # and every bin whose row or members changed in this transaction (a bin that gained
+            # a shot has no new row when it was touched before)
+            changed = set(changed) | {cid for cid in s.dirty_clusters if cid is not None}
+            frontier, reached, rescored = set(changed), set(), set()
+            while frontier:
                 dead = self._not_bins()
+                reach = self._in_reach(frontier, dead)
+                reached |= set(reach)
+                noise = [sid for sid in reach if not s.assignments[sid].pinned] if join else []
+                if not noise:
+                    break
                 placements = self.clusterer.rescore([(sid, s.adapted[sid]) for sid in noise],
                                                     {sid: self._excluded(sid, dead) for sid in noise},
                                                     evidence=self._evidence(noise, False))
@@ -514,11 +594,53 @@ class SceneIndex(SnapshotOwner):
                 self._write_assignments([AssignmentRecord(p.shot_id, p.cluster_id, float(p.score),
                                                           _candidates(p.candidates), False, now)
                                          for p in placements])
-            live = set(self.clusterer.ids) - self._not_bins()
-            stale = [sid for sid, a in s.assignments.items()
-                     if not a.noise and any(c.cluster_id in changed or c.cluster_id not in live
-                                            for c in a.candidates)]
-            self._refresh_candidates(sorted(set(stale) | set(self._noise_ids()) - set(noise)))
+                rescored |= set(noise)
+                frontier = {x for p in placements if p.cluster_id is not None for x in (p.shot_id, p.cluster_id)}
+                changed |= frontier
+            stale = self._listing(changed, self._not_bins())
+            self._refresh_candidates(sorted((stale | reached) - rescored))
+
+    def _listing(self, changed: Collection[str], dead: Collection[str]) -> set[str]:
+        """Shots whose candidates name a changed bin or one that is no bin any more."""
+        s = self._s
+        bins = {cid for cid in s.listed if cid in changed or cid in dead or cid not in self.clusterer}
+        return {sid for cid in bins for sid in s.listed[cid] if sid in s.assignments}
+
+    def _in_reach(self, changed: Collection[str], dead: frozenset[str]) -> list[str]:
+        """Noise shots whose standing a correction of the ``changed`` bins (and shots) can move:
+        those listing one of them, those within the time window of a moved shot in its file, and
+        those whose best keyframe comes within the largest evidence bonus of joining a changed
+        bin or of becoming their best candidate (what the review queue orders noise by). The
+        rest keep their scores against bins that did not change, and their place."""
+        s = self._s
+        noise = self._noise_ids()
+        if not noise:
+            return []
+        reach = self._listing(changed, dead) & set(noise)
+        fusion = self.config.fusion
+        where = self._positions(noise)
+        around = _around(self._positions([sid for sid in changed if sid in s.assignments]).values(), fusion.window)
+        reach |= {sid for sid in noise if where.get(sid) in around}
+        bins = [cid for cid in changed if cid in self.clusterer and cid not in dead]
+        if bins:
+            beside = _around(self._positions([m for cid in bins for m in s.members.get(cid, ())]).values(),
+                             fusion.window)
+            best = self.clusterer.best_cosine([s.adapted[sid] for sid in noise], bins)
+            for sid, cosine in zip(noise, best.tolist()):
+                cands = s.assignments[sid].candidates
+                bar = min(self.config.join_threshold, cands[0].score if cands else -np.inf)
+                # the re-scoring reads no local features; a cast may always agree
+                if cosine + fusion.max_bonus(False, where.get(sid) in beside, True) >= bar:
+                    reach.add(sid)
+        return sorted(reach)
+
+    def _positions(self, shot_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """Each shot's file and cut order (fixed for a shot id, so kept once read)."""
+        missing = [sid for sid in shot_ids if sid not in self._where]
+        for sid, e in self._evidence(missing, False).items():
+            if e.media_id is not None and e.order is not None:
+                self._where[sid] = (e.media_id, e.order)
+        return {sid: self._where[sid] for sid in shot_ids if sid in self._where}
 
     def _refresh_candidates(self, shot_ids: Sequence[str]) -> None:
         """Re-score shots against the live bins, keeping where they are."""
@@ -594,15 +716,31 @@ class SceneIndex(SnapshotOwner):
 
     # ------------------------------------------------------------------------------------------
     def _publish(self) -> None:
-        """Make the current state what readers see (one reference swap)."""
+        """Make the current state what readers see (one reference swap). Only bins and shots
+        written since the last publish are re-derived; an unchanged bin's member tuple is the
+        same object as before, which lets readers cache what they built from it."""
         s = self._s
-        members: dict[str | None, list[str]] = defaultdict(list)
-        for sid, a in s.assignments.items():
-            members[a.cluster_id].append(sid)
+        for cid in s.dirty_clusters:
+            if s.members.get(cid):
+                self._member_tuples[cid] = tuple(sorted(s.members[cid]))
+            else:
+                self._member_tuples.pop(cid, None)
+                s.members.pop(cid, None)
+        for sid in s.dirty_shots:
+            a = s.assignments.get(sid)
+            if a is None or a.pinned:
+                self._ranks.pop(sid, None)
+            else:
+                self._ranks[sid] = review_rank(a.cluster_id, a.score, [(c.cluster_id, c.score) for c in a.candidates])
+        s.dirty_shots, s.dirty_clusters = set(), set()
         self._version += 1
-        self._snapshot = IndexSnapshot(dict(s.assignments), dict(s.clusters),
-                                       {cid: tuple(sorted(v)) for cid, v in members.items()},
-                                       self.model_id, self._version)
+        self._snapshot = IndexSnapshot(dict(s.assignments), dict(s.clusters), dict(self._member_tuples),
+                                       self.model_id, self._version, dict(self._ranks))
+
+
+def _around(positions: Iterable[tuple[str, int]], window: int) -> set[tuple[str, int]]:
+    """The positions within ``window`` cuts of any of ``positions`` in the same file."""
+    return {(media, order + gap) for media, order in positions for gap in range(-window, window + 1)}
 
 
 def _candidates(pairs: Iterable[tuple[str, float]]) -> tuple[Candidate, ...]:

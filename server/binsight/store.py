@@ -742,9 +742,19 @@ class Store:
                     self.meta.delete([key])
 
     def _apply(self, ops: list) -> None:
+        """Make a group's writes, table by table in their order; runs of upserts to one table
+        go as one (a correction upserts placements three times: one commit instead of three)."""
         tables = {t.name: t for t in self.tables()}
+        per_table: dict[str, list[list]] = {}
         for name, op, payload in ops:
-            tables[name].replay(op, payload)
+            runs = per_table.setdefault(name, [])
+            if runs and op == "upsert" and runs[-1][0] == "upsert":
+                runs[-1][1] = runs[-1][1] + payload
+            else:
+                runs.append([op if op != "add" else "upsert", payload])
+        for name, runs in per_table.items():
+            for op, payload in runs:
+                tables[name].replay(op, payload)
 
     def _replay_journal(self) -> None:
         """Make the writes of atomic groups a crash cut off after their journal row."""

@@ -3,10 +3,11 @@ and "seen" marks."""
 
 from __future__ import annotations
 
+import heapq
+from operator import itemgetter
 from collections.abc import Callable, Sequence
 
-from ..clustering.review import margin, review_queue
-from ..clustering.types import Placement
+from ..clustering.review import margin_of
 from ..errors import NotFound
 from ..validate import check_ids, check_limit, shown
 from ..scene_index import ReclusterReport, SceneIndex
@@ -19,6 +20,7 @@ class ClusterService:
         self.index = index
         self.view = view
         self.library = library
+        self._review: tuple[tuple[object, ...], int, list[ReviewItemView]] | None = None
 
     def tree(self, include_shots: bool = True) -> ClusterTreeView:
         return self.view().tree(include_shots)
@@ -41,11 +43,22 @@ class ClusterService:
     def review_queue(self, limit: int) -> list[ReviewItemView]:
         limit = check_limit(limit, 20)
         view = self.view()
-        placements = [Placement(sid, a.cluster_id, a.score, [(c.cluster_id, c.score) for c in a.candidates])
-                      for sid, a in view.index.assignments.items() if not a.pinned and view.placed(sid)]
-        ordered = review_queue(placements)[:limit]
-        shots = {s.shot_id: s for s in view.shots(p.shot_id for p in ordered)}
-        return [ReviewItemView(shots[p.shot_id], margin(p)) for p in ordered if p.shot_id in shots]
+        key = (view.index, view.catalog, view.characters, view.slates)
+        cached = self._review
+        if cached is not None and cached[1] == limit and all(a is b for a, b in zip(cached[0], key)):
+            return cached[2]
+        ranks = view.index.review_ranks  # unpinned shots only
+        # the first few by rank, taken in C; a shot of a file not committed yet is passed over
+        ordered = [sid for sid, _ in heapq.nsmallest(limit + 16, ranks.items(), key=itemgetter(1))
+                   if view.placed(sid)]
+        if len(ordered) < min(limit, len(ranks)):
+            ordered = [sid for sid, _ in sorted(ranks.items(), key=itemgetter(1)) if view.placed(sid)]
+        shots = {s.shot_id: s for s in view.shots(ordered[:limit])}
+        items = [ReviewItemView(shot, margin_of(shot.cluster_id, shot.score,
+                                                [(c.cluster_id, c.score) for c in shot.candidates]))
+                 for sid in ordered[:limit] if (shot := shots.get(sid)) is not None]
+        self._review = (key, limit, items)  # the queue is asked for far more often than it changes
+        return items
 
     def mark_seen(self, cluster_ids: Sequence[str]) -> None:
         """Mark bins as seen, so reclusters keep them stable. Every id is checked first: a call

@@ -235,7 +235,7 @@ class FeedbackService:
         for cid in (source, target):
             if cid is not None:
                 self._unlocked(cid)
-        members = self._members()
+        members = self.index.members_now()
         self.index.move([shot_id], target)
         draft.from_id, draft.to_id = source or "", target or ""
         if target is not None:
@@ -248,7 +248,7 @@ class FeedbackService:
         for cid in ids:
             self._unlocked(cid)
         survivor, others = ids[0], ids[1:]
-        members = self._members()
+        members = self.index.members_now()
         moved = [s for cid in others for s in self.index.members(cid)]
         self.index.move(moved, survivor)
         for cid in others:
@@ -287,7 +287,7 @@ class FeedbackService:
         sources = {self.index.assignment(s).cluster_id for s in shot_ids}  # NotFound for an unknown shot
         for cid in sources - {None}:
             self._unlocked(cid)
-        members = self._members()
+        members = self.index.members_now()
         if new_id is None:
             new_id = self.index.new_cluster_id()
             self.index.create_clusters([new_id], {new_id: shot_ids}, name=name, named=bool(name), seen=True,
@@ -326,7 +326,7 @@ class FeedbackService:
         if current == cluster_id:
             self.index.move([shot_id], None, pinned=False)
         draft.from_id = cluster_id
-        members = self._members()
+        members = self.index.members_now()
         members.setdefault(cluster_id, [])
         draft.triplets = triplets_for_reject(shot_id, cluster_id, self.index.assignment(shot_id).cluster_id,
                                              members, draft.rng())
@@ -595,13 +595,6 @@ class FeedbackService:
         """Mark bins the editor worked on, so reclusters keep their ids."""
         for cid in cluster_ids:
             self.index.update_cluster(cid, touched=True)
-
-    def _members(self) -> dict[str, list[str]]:
-        members: dict[str, list[str]] = {}
-        for sid, a in self.index.current_assignments().items():
-            if a.cluster_id:
-                members.setdefault(a.cluster_id, []).append(sid)
-        return members
 
     def _face_members(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -36,7 +36,7 @@ from .labels import bin_label
 from .library import EXCLUSIVE_WAIT_S, SharedLibrary
 from .search import SearchService
 from .system import SystemService
-from .views import ProjectView
+from .views import ProjectView, ViewCache
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Project:
         # on a shared library another server may be placing a file's shots right now
         with self.store.leased("index", EXCLUSIVE_WAIT_S) if self.location.remote else contextlib.nullcontext():
             self.index.load()
+        self._views = ViewCache()  # bin summaries, reused across reads while unchanged
         self.library = SharedLibrary(self.store, self.location.remote, config.storage.refresh_seconds, self._reload)
         self.search_index = SearchIndex(self.store, self.catalog, self.models.scene_model_id, self.models.scene_dim,
                                         config.search)
@@ -98,7 +99,7 @@ class Project:
     def view(self) -> ProjectView:
         """One consistent read of the project (the snapshots, taken together)."""
         return ProjectView(self.catalog.snapshot(), self.index.snapshot(), self.characters.snapshot(),
-                           self.slates.snapshot())
+                           self.slates.snapshot(), self._views)
 
     def _evidence(self, shot_ids: Sequence[str], features: bool) -> dict[str, ShotEvidence]:
         """What separates setups beyond the scene vector: each shot's file and cut order (the

@@ -9,7 +9,7 @@ shots and sub-bins) in the core's vocabulary: the noise bucket is ``cluster_id N
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -125,6 +125,24 @@ class Person:
     shot_ids: tuple[str, ...]  # every shot the person is in, by file then position
 
 
+class ViewCache:
+    """Bin summaries (no shots) kept from one read to the next while what they are made of is
+    the very same objects: the snapshots publish an unchanged bin's row and member tuple again,
+    so after a correction only the bins it touched are rebuilt. At 100k shots a bin tree costs
+    a lookup per bin instead of ordering every shot."""
+
+    def __init__(self) -> None:
+        self._views: dict[str | None, tuple[tuple[object, ...], ClusterView]] = {}
+
+    def get(self, key: str | None, inputs: tuple[object, ...], build: Callable[[], ClusterView]) -> ClusterView:
+        hit = self._views.get(key)
+        if hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs)):
+            return hit[1]
+        view = build()
+        self._views[key] = (inputs, view)  # one dict store: safe for concurrent readers
+        return view
+
+
 @dataclass(frozen=True)
 class ProjectView:
     """The snapshots one read works on, taken together so they agree."""
@@ -133,6 +151,7 @@ class ProjectView:
     index: IndexSnapshot
     characters: CharacterSnapshot
     slates: Mapping[str, SlateRecord] = field(default_factory=dict)  # by media id (any version)
+    cache: ViewCache = field(default_factory=ViewCache, compare=False, repr=False)
 
     # -- shots ------------------------------------------------------------------------------------
     def placed(self, shot_id: str) -> bool:
@@ -209,6 +228,12 @@ class ProjectView:
                 for cast, shots in sorted(groups.get(cluster_id, {}).items()) if cast]
 
     def scene_bin(self, cluster_id: str, include_shots: bool = True) -> ClusterView:
+        if include_shots:
+            return self._scene_bin(cluster_id, True)
+        inputs = (self.index.clusters[cluster_id], self.index.members.get(cluster_id), self.catalog, self.characters)
+        return self.cache.get(cluster_id, inputs, lambda: self._scene_bin(cluster_id, False))
+
+    def _scene_bin(self, cluster_id: str, include_shots: bool) -> ClusterView:
         row = self.index.clusters[cluster_id]
         member_ids = self.members(cluster_id)
         by_id = {s.shot_id: s for s in self.shots(member_ids)} if include_shots else {}
@@ -223,6 +248,11 @@ class ProjectView:
                            character_ids=tuple(sorted({c for sub in subs for c in sub.cast})))
 
     def noise_bin(self, include_shots: bool = True) -> ClusterView:
+        if include_shots:
+            return self._noise_bin(True)
+        return self.cache.get(None, (self.index.members.get(None), self.catalog), lambda: self._noise_bin(False))
+
+    def _noise_bin(self, include_shots: bool) -> ClusterView:
         member_ids = self.members(None)
         return ClusterView(cluster_id=None, kind=BinKind.NOISE, name="Noise", shot_count=len(member_ids),
                            shots=tuple(self.shots(member_ids)) if include_shots else ())

@@ -119,6 +119,14 @@ class FusionWeights:
     def active(self) -> bool:
         return bool(self.local or self.time or self.character or self.character_penalty)
 
+    def max_bonus(self, features: bool, beside: bool, cast: bool) -> float:
+        """The most evidence can add to a shot's cosine against a cluster: geometry (a score up
+        to 1) when the shot has local ``features``, the time term when the cluster holds a shot
+        within the window around it (``beside``), full agreement when its ``cast`` is known."""
+        if not self.active:
+            return 0.0
+        return max(self.local, 0.0) * features + max(self.time, 0.0) * beside + max(self.character, 0.0) * cast
+
 
 def pair_bonus(id_a: str | None, a: ShotEvidence, id_b: str | None, b: ShotEvidence, w: FusionWeights,
                matcher: LocalMatcher | None, scene_neighbour: bool = False) -> float:

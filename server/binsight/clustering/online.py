@@ -230,6 +230,20 @@ class OnlineClusterer:
             sims[:, short] = np.maximum(sims[:, short], ex)
         return sims.max(axis=0) if self.config.shot_similarity == "max" else sims.mean(axis=0)
 
+    def best_cosine(self, shots: Sequence[np.ndarray], cluster_ids: Collection[str]) -> np.ndarray:
+        """Per shot (its keyframes), its best cosine to any representative of ``cluster_ids``:
+        at least the plain cosine ``score`` gives it against each of them, so a shot far below
+        every threshold here cannot be moved by a change to those clusters."""
+        rows = [self._index[c] for c in cluster_ids if c in self._index]
+        out = np.full(len(shots), -1.0, np.float32)
+        if not rows or not shots:
+            return out
+        reps = np.concatenate([self._centroids[rows], self._exemplars[rows].reshape(-1, self.dim)])
+        frames = [np.atleast_2d(v) for v in shots]
+        owner = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+        np.maximum.at(out, owner, (normalise(np.concatenate(frames)) @ reps.T).max(axis=1))
+        return out
+
     def candidates(self, scores: np.ndarray, forbidden: Collection[str] = ()) -> list[tuple[str, float]]:
         """Top ``n_candidates`` (cluster id, score), best first, skipping ``forbidden`` ids."""
         order = np.argsort(-scores)
@@ -313,8 +327,8 @@ class OnlineClusterer:
         forbidden = forbidden or {}
         evidence = evidence or {}
         out = []
+        locked = {cid for cid, f in self.flags.items() if f.locked}
         for sid, kf in shots:
-            locked = {cid for cid, f in self.flags.items() if f.locked}
             ev = evidence.get(sid, self._noise_ev.get(sid))
             cands = self.candidates(self.score(kf, evidence=ev, shot_id=sid), set(forbidden.get(sid, ())) | locked)
             if cands and cands[0][1] >= self.config.join_threshold:

@@ -50,15 +50,25 @@ def score_assignment(shot_ids: Sequence[str], vectors: np.ndarray,
 
 def margin(p: Placement) -> float:
     """Own-cluster score minus the best other candidate's (negative: it looks more like another)."""
-    others = [s for cid, s in p.candidates if cid != p.cluster_id]
-    return p.score - (others[0] if others else -1.0)
+    return margin_of(p.cluster_id, p.score, p.candidates)
+
+
+def margin_of(cluster_id: str | None, score: float, candidates: Sequence[tuple[str, float]]) -> float:
+    """``margin`` from a placement's parts (a stored shot's cluster, score and candidates)."""
+    others = [s for cid, s in candidates if cid != cluster_id]
+    return score - (others[0] if others else -1.0)
+
+
+def review_rank(cluster_id: str | None, score: float, candidates: Sequence[tuple[str, float]]) -> tuple[int, float]:
+    """A shot's place in the queue, smallest first: noise (best candidate score descending),
+    then clustered shots by ascending margin. A pair, so an index can keep it per shot and a
+    reader take the first few with a heap instead of ordering 100k shots."""
+    if cluster_id is None:
+        return 0, -(candidates[0][1] if candidates else -1.0)
+    return 1, margin_of(cluster_id, score, candidates)
 
 
 def review_queue(placements: Sequence[Placement], exclude: Collection[str] = ()) -> list[Placement]:
-    """Placements ordered by uncertainty: noise first (best candidate score descending), then
-    clustered shots by ascending margin. ``exclude``: shots already reviewed."""
-    todo = [p for p in placements if p.shot_id not in exclude]
-    noise = sorted((p for p in todo if p.cluster_id is None),
-                   key=lambda p: -(p.candidates[0][1] if p.candidates else -1.0))
-    placed = sorted((p for p in todo if p.cluster_id is not None), key=margin)
-    return noise + placed
+    """Placements ordered by uncertainty (``review_rank``). ``exclude``: shots already reviewed."""
+    return sorted((p for p in placements if p.shot_id not in exclude),
+                  key=lambda p: review_rank(p.cluster_id, p.score, p.candidates))

@@ -28,7 +28,7 @@ from ..errors import BinsightError, InvalidInput, PermissionDenied
 from ..access import allows
 from ..records import TokenScope
 from .calls import Calls, actor, caller
-from .convert import cluster_arg, message_of, status_for, to_message
+from .convert import Reuse, cluster_arg, message_of, status_for, to_message
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,15 @@ class IngestServicer(_Servicer, ingest_pb2_grpc.IngestServiceServicer):
 class ClusterServicer(_Servicer, clusters_pb2_grpc.ClusterServiceServicer):
     service: ClusterService
 
+    def __init__(self, service: ClusterService, calls: Calls) -> None:
+        super().__init__(service, calls)
+        self._summaries = Reuse(common_pb2.Cluster)  # bin summaries of the tree, by view
+
     @_rpc
     def ListClusters(self, request, context):
-        return to_message(clusters_pb2.ClusterTree, self.service.tree(request.include_shots))
+        if request.include_shots:
+            return to_message(clusters_pb2.ClusterTree, self.service.tree(True))
+        return to_message(clusters_pb2.ClusterTree, self.service.tree(False), self._summaries)
 
     @_rpc
     def GetCluster(self, request, context):
