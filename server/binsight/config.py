@@ -99,6 +99,7 @@ class Config:
     models_dir: Path | None = None  # default: <data_dir>/models
     workers: int = 8  # gRPC worker threads for unary calls
     executor: Literal["local", "ray"] = "local"  # where ingest analyses files (see executors.py)
+    parallel_files: int = 2  # executor "local": files analysed at once (the next while one is committed)
     ray_address: str = ""  # executor "ray": the cluster to join ("" = start a local one); e.g. "ray://head:10001"
     ray_workers: int = 2  # executor "ray": IngestWorker actors (each loads the models once)
     log_level: str = "INFO"

@@ -1,5 +1,6 @@
-"""Where files are analysed during an ingest job: on the server itself (``local``, the default),
-or by long-lived ``IngestWorker`` actors on a Ray cluster (``ray``).
+"""Where files are analysed during an ingest job: on the server itself (``local``, the default:
+``parallel_files`` at once, on threads), or by long-lived ``IngestWorker`` actors on a Ray
+cluster (``ray``).
 
 Either way the server stays the only LanceDB writer. A worker takes a file up to its rows
 (probe, shots, keyframes, vectors, faces; ``Ingestor.analyse``), writes its keyframe images to
@@ -20,6 +21,7 @@ and keeps them for every file it is given. Ray is imported only when asked for (
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 import os
@@ -28,6 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -61,28 +64,157 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass
-class _Inline:
-    ingestor: Ingestor
-
-    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
-        return self.ingestor.analyse(path, digest, progress, cancelled)
-
-    def close(self) -> None:
-        pass
-
-
 class LocalExecutor:
-    """Today's ingest: each file analysed on the job's thread when its turn comes."""
+    """Files analysed on the server itself, ``files`` at once: while the job commits file n,
+    files n+1 .. n+files-1 are analysed on threads. One file cannot keep two cores busy (its
+    decode and pixel work leave gaps, and the commit and placement between files leave the
+    analysis idle), two can."""
 
-    def __init__(self, ingestor: Ingestor) -> None:
+    def __init__(self, ingestor: Ingestor, files: int = 2) -> None:
+        if files < 1:
+            raise InvalidInput(f"parallel_files must be at least 1, not {files}")
         self.ingestor = ingestor
+        self.files = files
 
     def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
-        return _Inline(self.ingestor)
+        return _LocalPlan(self.ingestor, list(paths), wanted, self.files)
 
     def close(self) -> None:
         pass
+
+
+class _FilePlan:
+    """A job's files handed out in file order, ahead of their turn while a slot (a thread, a
+    worker) is free; ``_running`` holds what each file in flight needs for its turn."""
+
+    def __init__(self, paths: list[Path], wanted: Callable[[Path], str | None]) -> None:
+        self._queue = deque(paths)
+        self._wanted = wanted
+        self._running: dict[Path, Any] = {}
+
+    def _free(self) -> bool:
+        raise NotImplementedError
+
+    def _submit(self, path: Path, digest: str) -> None:
+        raise NotImplementedError
+
+    def _fill(self) -> None:
+        while self._free() and self._queue:
+            path = self._queue.popleft()
+            digest = self._wanted(path)
+            if digest is not None:
+                self._submit(path, digest)
+
+    def _claim(self, path: Path, digest: str) -> None:
+        """The file's turn: in flight (submitted now if it was not), and the next ones after it."""
+        if path in self._queue:  # its turn came before a slot was free for it
+            self._queue.remove(path)
+        if path not in self._running:
+            self._submit(path, digest)
+        self._fill()
+
+
+class _LocalPlan(_FilePlan):
+    """Up to ``files`` files in analysis at once, on a thread each. A file's progress is passed
+    on from the job's thread when its turn comes (the events of a file analysed ahead are not
+    shown before, so a watcher sees one file at a time, as ever)."""
+
+    def __init__(self, ingestor: Ingestor, paths: list[Path], wanted: Callable[[Path], str | None],
+                 files: int) -> None:
+        super().__init__(paths, wanted)
+        self._ingestor = ingestor
+        self._files = files
+        self._pool = ThreadPoolExecutor(files, thread_name_prefix="file", initializer=_behind_requests)
+        self._closed = threading.Event()
+        self._cancelled: Callable[[], bool] = lambda: False
+
+    def _stop(self) -> bool:
+        return self._closed.is_set() or self._cancelled()
+
+    def _free(self) -> bool:
+        return len(self._running) < self._files
+
+    def _submit(self, path: Path, digest: str) -> None:
+        relay = _Relay()
+        # in the job's context: the analysis logs carry the job's request id
+        self._running[path] = (self._pool.submit(contextvars.copy_context().run, self._ingestor.analyse, path, digest,
+                                                 relay, self._stop), relay)
+
+    def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
+        self._cancelled = cancelled
+        self._claim(path, digest)
+        future, relay = self._running[path]
+        future.add_done_callback(relay.finish)
+        try:
+            while True:
+                events, finished = relay.take()
+                for event in events:
+                    progress(*event)
+                if finished:
+                    return future.result()
+        finally:
+            del self._running[path]
+            self._fill()
+
+    def close(self) -> None:
+        """Clear the queue and stop the files analysed ahead: they are never committed, and
+        the images of one that finished are removed."""
+        self._queue.clear()
+        self._closed.set()
+        for future, _ in self._running.values():
+            try:
+                media_id = future.result().media.media_id
+            except BaseException:  # noqa: BLE001 - a stopped analysis removes its own images
+                continue
+            store = self._ingestor.store
+            if store is None or store.media.get(media_id) is None:  # never an image a commit uses
+                self._ingestor.blobs.remove_media(media_id)
+        self._running.clear()
+        self._pool.shutdown(wait=True)
+
+
+ANALYSIS_NICE = 10
+"""CPU priority of the threads that analyse files (and of the decoder and pixel-work threads
+they start, which inherit it): below the threads answering requests, so a panel or review page
+stays quick while an ingest keeps both cores busy. Linux sets it per thread."""
+
+
+def _behind_requests() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ANALYSIS_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the same priority as requests
+        pass
+
+
+class _Relay:
+    """The progress of a file analysed on another thread (a ``Progress``), handed to the job's
+    thread as it comes: every stage the file went through, each with its latest count (a file
+    analysed ahead shows its stages when its turn comes)."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._events: list[tuple[Stage, int, int]] = []
+        self._finished = False
+
+    def __call__(self, stage: Stage, done: int, total: int) -> None:
+        with self._ready:
+            if self._events and self._events[-1][0] == stage:
+                self._events[-1] = (stage, done, total)
+            else:
+                self._events.append((stage, done, total))
+            self._ready.notify()
+
+    def finish(self, _future: object = None) -> None:
+        with self._ready:
+            self._finished = True
+            self._ready.notify()
+
+    def take(self) -> tuple[list[tuple[Stage, int, int]], bool]:
+        """Wait for news: the events since the last take, and whether the analysis ended."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._events or self._finished)
+            events, self._events = self._events, []
+            return events, self._finished
 
 
 @dataclass(frozen=True)
@@ -219,37 +351,28 @@ def _worker_class(ray: Any) -> Any:
     return _WORKER_CLASS
 
 
-class _RayPlan:
-    """Hands the job's files to idle workers in file order, a file ahead per worker."""
+class _RayPlan(_FilePlan):
+    """Hands the job's files to idle workers, a file ahead per worker; ``_running`` maps a
+    path to (actor, stream, digest)."""
 
     def __init__(self, ray: Any, actors: list[Any], paths: list[Path], wanted: Callable[[Path], str | None],
                  blobs: Blobs) -> None:
+        super().__init__(paths, wanted)
         self._ray = ray
         self._blobs = blobs
         self._idle = deque(actors)
-        self._queue = deque(paths)
-        self._wanted = wanted
-        self._running: dict[Path, tuple[Any, Any, str]] = {}  # path -> (actor, stream, digest)
 
-    def _fill(self) -> None:
-        while self._idle and self._queue:
-            path = self._queue.popleft()
-            digest = self._wanted(path)
-            if digest is not None:
-                self._submit(path, digest)
+    def _free(self) -> bool:
+        return bool(self._idle)
 
-    def _submit(self, path: Path, digest: str, actor: Any = None) -> None:
-        actor = actor or self._idle.popleft()
+    def _submit(self, path: Path, digest: str) -> None:
+        if not self._idle:
+            raise RuntimeError("no idle ingest worker")  # every worker holds a file of this job
+        actor = self._idle.popleft()
         self._running[path] = (actor, actor.analyse.remote(str(path), digest), digest)
 
     def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
-        if path in self._queue:  # its turn came before a worker was free for it
-            self._queue.remove(path)
-        if path not in self._running:
-            if not self._idle:
-                raise RuntimeError("no idle ingest worker")  # every worker holds a file of this job
-            self._submit(path, digest)
-        self._fill()
+        self._claim(path, digest)
         for attempt in range(WORKER_RETRIES + 1):
             actor, stream, _ = self._running[path]
             try:
@@ -310,4 +433,4 @@ class _RayPlan:
 def executor_for(config: Config, ingestor: Ingestor) -> Executor:
     if config.executor == "ray":
         return RayExecutor(config, config.ray_address, config.ray_workers, ingestor.blobs)
-    return LocalExecutor(ingestor)
+    return LocalExecutor(ingestor, config.parallel_files)
