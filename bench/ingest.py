@@ -20,7 +20,8 @@ H.264, HEVC and MPEG-4 Part 2 made of the shared face photos (``../shared/faces`
 per shot.
 
 Then a folder line (the generated clips in one ingest job through the project's ingest service,
-faces off, slates off: combined frames/s and CPU use against the two cores) and a start-up line
+faces off, slates off: combined frames/s and CPU use against the two cores, with one file at a
+time as the peer and two at once, the default) and a start-up line
 (``binsight run`` on a 1-second clip against the ingest of that clip alone).
 """
 
@@ -93,12 +94,12 @@ def child_decode(path: str) -> dict:
     return {"frames": frames, "seconds": time.perf_counter() - start, "cpu_seconds": cpu_seconds() - cpu}
 
 
-def _project(data_dir: Path, faces: bool, slates: bool = False):  # noqa: ANN202 - bench helper
+def _project(data_dir: Path, faces: bool, slates: bool = False, parallel_files: int = 2):  # noqa: ANN202
     from binsight.app.project import Project
     from binsight.config import Config
 
     config = Config(data_dir=data_dir, http_address="").override(
-        {"faces.enabled": faces, "slates.enabled": slates})
+        {"faces.enabled": faces, "slates.enabled": slates, "parallel_files": parallel_files})
     project = Project(config)
     _ = (project.models.scene, project.models.face)  # loaded before the clock starts
     return project
@@ -132,13 +133,14 @@ def child_ingest(path: str, faces: bool, frames_per_shot: int) -> dict:
     return result
 
 
-def child_folder(folder: str) -> dict:
-    """One ingest job over the folder through the project's ingest service (faces off)."""
+def child_folder(folder: str, parallel_files: int) -> dict:
+    """One ingest job over the folder through the project's ingest service (faces off),
+    ``parallel_files`` files analysed at once."""
     from binsight.jobs import JobState
 
     files = sorted(Path(folder).glob("people_1080p_*.mp4"))
     with tempfile.TemporaryDirectory(prefix="binsight-bench-folder-") as tmp:
-        project = _project(Path(tmp), faces=False)
+        project = _project(Path(tmp), faces=False, parallel_files=parallel_files)
         frames = 0
         for f in files:
             import av
@@ -167,7 +169,7 @@ def child_main(args: list[str]) -> None:
         if mode == "decode":
             result = child_decode(path)
         elif mode == "folder":
-            result = child_folder(path)
+            result = child_folder(path, int(args[2]))
         else:
             result = child_ingest(path, mode == "faces-on", int(args[2]))
     except Exception as exc:  # reported, not fatal to the bench
@@ -255,15 +257,20 @@ def main(media: Path, only: str | None, skip_startup: bool, skip_files: bool = F
                   f"{rt:.2f}x real time (target > 1)")
 
     if generated and not only:
-        r = run_child("folder", str(media))
-        if "error" in r:
-            print(f"\nfolder: failed: {r['error']}")
-        else:
+        rates = {}
+        for files in (1, 2):  # the peer: the same job one file at a time
+            r = run_child("folder", str(media), str(files))
+            if "error" in r:
+                print(f"\nfolder ({files} at once): failed: {r['error']}")
+                continue
             busy = r["cpu_seconds"] / r["seconds"] / (os.cpu_count() or 1)
-            print(f"\nfolder of {r['files']} 1080p files, one job, faces off: {r['frames']} frames in "
-                  f"{r['seconds']:.1f} s = {r['frames'] / r['seconds']:.0f} fps combined; CPU "
-                  f"{r['cpu_seconds']:.1f} s = {busy * 100:.0f}% of {os.cpu_count()} cores; peak RSS "
-                  f"{r['peak_rss_mb']:.0f} MB{'' if r['ok'] else ' (job did not complete)'}")
+            rates[files] = r["frames"] / r["seconds"]
+            print(f"\nfolder of {r['files']} 1080p files, one job, faces off, {files} file(s) at once: {r['frames']} "
+                  f"frames in {r['seconds']:.1f} s = {rates[files]:.0f} fps combined; CPU {r['cpu_seconds']:.1f} s = "
+                  f"{busy * 100:.0f}% of {os.cpu_count()} cores; peak RSS {r['peak_rss_mb']:.0f} MB"
+                  f"{'' if r['ok'] else ' (job did not complete)'}")
+        if len(rates) == 2:
+            print(f"folder: two files at once x{rates[2] / rates[1]:.2f} the throughput of one at a time")
 
     if not skip_startup:
         clip = one_second_clip(media)
