@@ -329,9 +329,15 @@ class SceneIndex(SnapshotOwner):
         return created
 
     def update_cluster(self, cluster_id: str, **values: object) -> ClusterRecord:
-        row = replace(self._s.clusters[cluster_id], **values, updated_at=utcnow())  # type: ignore[arg-type]
-        self._write_clusters([row])
-        return row
+        return self.update_clusters([cluster_id], **values)[0]
+
+    def update_clusters(self, cluster_ids: Iterable[str], **values: object) -> list[ClusterRecord]:
+        """The same change to several bins' rows, in one write."""
+        now = utcnow()
+        rows = [replace(self._s.clusters[cid], **values, updated_at=now)  # type: ignore[arg-type]
+                for cid in dict.fromkeys(cluster_ids)]
+        self._write_clusters(rows)
+        return rows
 
     def restore_clusters(self, rows: Iterable[ClusterRecord]) -> None:
         """Put cluster rows back exactly as they were (undo)."""

@@ -69,6 +69,4 @@ class ClusterService:
                 resolved.append(self.index.resolve(cid))
             except NotFound:
                 raise NotFound(f"no cluster with id {shown(cid)}; nothing was marked") from None
-        with self.index.transaction():
-            for cid in dict.fromkeys(resolved):
-                self.index.update_cluster(cid, seen=True)
+        self.index.update_clusters(resolved, seen=True)

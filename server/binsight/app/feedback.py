@@ -593,8 +593,7 @@ class FeedbackService:
 
     def _touch(self, cluster_ids: Sequence[str]) -> None:
         """Mark bins the editor worked on, so reclusters keep their ids."""
-        for cid in cluster_ids:
-            self.index.update_cluster(cid, touched=True)
+        self.index.update_clusters(cluster_ids, touched=True)
 
     def _face_members(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
