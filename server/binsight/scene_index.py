@@ -12,8 +12,10 @@ reader works on the snapshot it took, so it never sees half a correction or a fi
 their placement.
 
 Candidates (the top bins shown for a shot, three for noise shots) are always live bins, scored
-against the current representatives: they are refreshed for every shot after a recluster, and for
-the noise bucket and every shot that listed a changed bin after a correction.
+against the current representatives: they are refreshed for every shot after a recluster, and
+after a correction or a file's placement for every shot that listed a changed bin and every noise
+shot the change can reach (``_in_reach``), so a correction costs what it changes, not the size of
+the project.
 """
 
 from __future__ import annotations
