@@ -170,3 +170,19 @@ def test_partnered_noise_and_pair_accuracy_metrics():
     pred = [None, "a", None, "a"]
     assert metrics.partnered_noise_rate(true, pred) == 0.5  # shot 0 has a partner, 2 is alone
     assert metrics.pair_accuracy([(0, 1, True), (1, 3, False), (2, 3, False)], pred) == pytest.approx(1 / 3)
+
+
+def test_local_features_on_several_threads_equal_one_thread() -> None:
+    """Files are analysed on several threads at once (``parallel_files``): OpenCV's ORB and CLAHE
+    objects keep working buffers, so sharing one set between threads gave wrong features or an
+    OpenCV assertion now and then. Two threads on frames of different sizes must get exactly what
+    one thread gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    images = [rng.integers(0, 256, (h, w, 3), np.uint8) for h, w in [(1080, 1920), (240, 320), (720, 1280),
+                                                                     (180, 320), (480, 854)] * 12]
+    alone = [local_features.extract(image).to_bytes() for image in images]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda image: local_features.extract(image).to_bytes(), images))
+    assert together == alone

@@ -19,6 +19,7 @@ one verification well under a millisecond when the ratio test leaves few matches
 from __future__ import annotations
 
 import struct
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -80,13 +81,13 @@ class GeometricMatch:
 
 NO_MATCH = GeometricMatch(0, 0.0, 0.0)
 
-_orb = None
-_clahe = None
+_tools = threading.local()
+"""OpenCV's ORB, CLAHE and matcher objects keep working buffers: one set per thread (files are
+analysed on several threads at once, and verification runs on request threads too)."""
 
 
 def extract(image: np.ndarray, max_keypoints: int = MAX_KEYPOINTS) -> LocalFeatures:
     """ORB features of one BGR uint8 keyframe (any size; long side up to 1920 is the norm)."""
-    global _orb, _clahe
     if image is None or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError("local features need a BGR uint8 image of shape (h, w, 3)")
     h, w = image.shape[:2]
@@ -95,12 +96,12 @@ def extract(image: np.ndarray, max_keypoints: int = MAX_KEYPOINTS) -> LocalFeatu
     if scale < 1:
         grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
                           interpolation=cv2.INTER_AREA)
-    if _orb is None:
-        _orb = cv2.ORB_create(nfeatures=max_keypoints, scaleFactor=1.3, nlevels=5, fastThreshold=12)
-        _clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-    _orb.setMaxFeatures(max_keypoints)
-    grey = _clahe.apply(grey)
-    keypoints, descriptors = _orb.detectAndCompute(grey, None)
+    if not hasattr(_tools, "orb"):
+        _tools.orb = cv2.ORB_create(nfeatures=max_keypoints, scaleFactor=1.3, nlevels=5, fastThreshold=12)
+        _tools.clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    _tools.orb.setMaxFeatures(max_keypoints)
+    grey = _tools.clahe.apply(grey)
+    keypoints, descriptors = _tools.orb.detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
         return LocalFeatures(np.zeros((0, 2), np.float16), np.zeros((0, 32), np.uint8), w / h)
     gh, gw = grey.shape
@@ -108,20 +109,16 @@ def extract(image: np.ndarray, max_keypoints: int = MAX_KEYPOINTS) -> LocalFeatu
     return LocalFeatures(points.astype(np.float16), descriptors, w / h)
 
 
-_matcher = None
-
-
 def verify(a: LocalFeatures, b: LocalFeatures) -> GeometricMatch:
     """Geometric verification: ratio-tested Hamming matches, a RANSAC homography, overlay-like
     (low-coverage) consensus removed once. Coverage is the smaller of the two frames' (symmetric;
     an insert of a detail of a wide shot covers the insert but little of the wide). ``score`` = coverage of the best consensus over
     ``FULL_COVERAGE`` (capped at 1), zero below ``MIN_INLIERS`` inliers."""
-    global _matcher
     if len(a) < MIN_MATCHES or len(b) < MIN_MATCHES:
         return NO_MATCH
-    if _matcher is None:
-        _matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = _matcher.knnMatch(a.descriptors, b.descriptors, k=2)
+    if not hasattr(_tools, "matcher"):
+        _tools.matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = _tools.matcher.knnMatch(a.descriptors, b.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < MIN_INLIERS:
         return NO_MATCH
