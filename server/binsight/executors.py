@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from .config import Config
 from .errors import BinsightError, Cancelled, InvalidInput, Unavailable
 from .ingestor import Analysed, IngestSettings, Ingestor, Progress, Stage
-from .storage import Blobs, resolved
+from .storage import resolved
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +166,7 @@ class _LocalPlan(_FilePlan):
                 media_id = future.result().media.media_id
             except BaseException:  # noqa: BLE001 - a stopped analysis removes its own images
                 continue
-            store = self._ingestor.store
-            if store is None or store.media.get(media_id) is None:  # never an image a commit uses
-                self._ingestor.blobs.remove_media(media_id)
+            self._ingestor.discard(media_id)
         self._running.clear()
         self._pool.shutdown(wait=True)
 
@@ -291,11 +289,11 @@ class RayExecutor:
     """``workers`` IngestWorker actors on the Ray cluster at ``address`` ("": the cluster this
     process already joined, else a local one started here), created at the first job and kept."""
 
-    def __init__(self, config: Config, address: str, workers: int, blobs: Blobs) -> None:
+    def __init__(self, config: Config, address: str, workers: int, discard: Callable[[str], None]) -> None:
         if workers < 1:
             raise InvalidInput(f"ray_workers must be at least 1, not {workers}")
         self.config, self.address, self.workers = config, address, workers
-        self.blobs = blobs  # to remove the images of files analysed but never committed
+        self.discard = discard  # removes the images of a file analysed but never committed
         self._actors: list[Any] = []
         self._started_ray = False
         self._lock = threading.Lock()
@@ -315,7 +313,7 @@ class RayExecutor:
             return list(self._actors)
 
     def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
-        return _RayPlan(_ray(), self.actors(), list(paths), wanted, self.blobs)
+        return _RayPlan(_ray(), self.actors(), list(paths), wanted, self.discard)
 
     def close(self) -> None:
         with self._lock:
@@ -356,10 +354,10 @@ class _RayPlan(_FilePlan):
     path to (actor, stream, digest)."""
 
     def __init__(self, ray: Any, actors: list[Any], paths: list[Path], wanted: Callable[[Path], str | None],
-                 blobs: Blobs) -> None:
+                 discard: Callable[[str], None]) -> None:
         super().__init__(paths, wanted)
         self._ray = ray
-        self._blobs = blobs
+        self._discard = discard
         self._idle = deque(actors)
 
     def _free(self) -> bool:
@@ -423,7 +421,7 @@ class _RayPlan(_FilePlan):
                 for ref in stream:  # drain: the worker stops at its next cancellation check
                     item = self._ray.get(ref)
                     if isinstance(item, Analysed):
-                        self._blobs.remove_media(item.media.media_id)
+                        self._discard(item.media.media_id)
             except Exception:  # noqa: BLE001 - a cancelled or dead worker's stream ends in an error
                 pass
             self._idle.append(actor)
@@ -432,5 +430,5 @@ class _RayPlan(_FilePlan):
 
 def executor_for(config: Config, ingestor: Ingestor) -> Executor:
     if config.executor == "ray":
-        return RayExecutor(config, config.ray_address, config.ray_workers, ingestor.blobs)
+        return RayExecutor(config, config.ray_address, config.ray_workers, ingestor.discard)
     return LocalExecutor(ingestor, config.parallel_files)

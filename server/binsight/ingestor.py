@@ -161,6 +161,12 @@ class Ingestor:
         self.models = models
         self.settings = settings
 
+    def discard(self, media_id: str) -> None:
+        """Remove the images of a file analysed but not committed by this job; never those of a
+        committed file with the same id (another job may have committed the same content)."""
+        if self.store is None or self.store.media.get(media_id) is None:
+            self.blobs.remove_media(media_id)
+
     def current(self, path: Path, force: bool) -> tuple[str, MediaRecord | None]:
         """The file's content digest, and its committed version when that is of the same content
         and models (nothing to do unless ``force``)."""

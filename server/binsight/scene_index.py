@@ -517,15 +517,19 @@ class SceneIndex(SnapshotOwner):
             s.dirty_shots.add(rec.shot_id)
 
     def _list(self, a: AssignmentRecord | None, discard: bool = False) -> None:
+        """Note (or, with ``discard``, forget) the bins a placement names as its candidates."""
         for c in a.candidates if a is not None else ():
-            (self._s.listed[c.cluster_id].discard if discard else self._s.listed[c.cluster_id].add)(a.shot_id)
+            if discard:
+                self._s.listed[c.cluster_id].discard(a.shot_id)
+            else:
+                self._s.listed[c.cluster_id].add(a.shot_id)
 
     def _drop_assignment(self, shot_id: str) -> None:
         """Forget a shot's placement in memory (its row is deleted by the caller)."""
         s = self._s
         old = s.assignments.pop(shot_id, None)
-        self._list(old, discard=True)
         if old is not None:
+            self._list(old, discard=True)
             s.members[old.cluster_id].discard(shot_id)
             s.dirty_clusters.add(old.cluster_id)
             s.dirty_shots.add(shot_id)
@@ -730,7 +734,7 @@ class SceneIndex(SnapshotOwner):
         s = self._s
         for cid in s.dirty_clusters:
             if s.members.get(cid):
-                self._member_tuples[cid] = tuple(sorted(s.members[cid]))
+                self._member_tuples[cid] = self._member_tuple(cid)
             else:
                 self._member_tuples.pop(cid, None)
                 s.members.pop(cid, None)

@@ -747,11 +747,12 @@ class Store:
         tables = {t.name: t for t in self.tables()}
         per_table: dict[str, list[list]] = {}
         for name, op, payload in ops:
+            op = "where" if op == "where" else "upsert"  # a replayed add is an upsert (``replay``)
             runs = per_table.setdefault(name, [])
             if runs and op == "upsert" and runs[-1][0] == "upsert":
                 runs[-1][1] = runs[-1][1] + payload
             else:
-                runs.append([op if op != "add" else "upsert", payload])
+                runs.append([op, payload])
         for name, runs in per_table.items():
             for op, payload in runs:
                 tables[name].replay(op, payload)

@@ -4,13 +4,14 @@ and "seen" marks."""
 from __future__ import annotations
 
 import heapq
-from operator import itemgetter
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 from ..clustering.review import margin_of
 from ..errors import NotFound
 from ..validate import check_ids, check_limit, shown
 from ..scene_index import ReclusterReport, SceneIndex
+from ..snapshots import Derived
 from .library import SharedLibrary
 from .views import CharacterView, ClusterTreeView, ClusterView, ProjectView, ReviewItemView
 
@@ -20,7 +21,7 @@ class ClusterService:
         self.index = index
         self.view = view
         self.library = library
-        self._review: tuple[tuple[object, ...], int, list[ReviewItemView]] | None = None
+        self._review: Derived[list[ReviewItemView]] = Derived(limit=64)  # by limit
 
     def tree(self, include_shots: bool = True) -> ClusterTreeView:
         return self.view().tree(include_shots)
@@ -43,22 +44,23 @@ class ClusterService:
     def review_queue(self, limit: int) -> list[ReviewItemView]:
         limit = check_limit(limit, 20)
         view = self.view()
-        key = (view.index, view.catalog, view.characters, view.slates)
-        cached = self._review
-        if cached is not None and cached[1] == limit and all(a is b for a, b in zip(cached[0], key)):
-            return cached[2]
+        # the queue is asked for far more often than it changes
+        return self._review.get(limit, (view.index, view.catalog, view.characters, view.slates),
+                                lambda: self._review_queue(view, limit))
+
+    @staticmethod
+    def _review_queue(view: ProjectView, limit: int) -> list[ReviewItemView]:
         ranks = view.index.review_ranks  # unpinned shots only
         # the first few by rank, taken in C; a shot of a file not committed yet is passed over
         ordered = [sid for sid, _ in heapq.nsmallest(limit + 16, ranks.items(), key=itemgetter(1))
                    if view.placed(sid)]
         if len(ordered) < min(limit, len(ranks)):
             ordered = [sid for sid, _ in sorted(ranks.items(), key=itemgetter(1)) if view.placed(sid)]
-        shots = {s.shot_id: s for s in view.shots(ordered[:limit])}
-        items = [ReviewItemView(shot, margin_of(shot.cluster_id, shot.score,
-                                                [(c.cluster_id, c.score) for c in shot.candidates]))
-                 for sid in ordered[:limit] if (shot := shots.get(sid)) is not None]
-        self._review = (key, limit, items)  # the queue is asked for far more often than it changes
-        return items
+        ordered = ordered[:limit]
+        shots = {s.shot_id: s for s in view.shots(ordered)}
+        return [ReviewItemView(shot, margin_of(shot.cluster_id, shot.score,
+                                               [(c.cluster_id, c.score) for c in shot.candidates]))
+                for sid in ordered if (shot := shots.get(sid)) is not None]
 
     def mark_seen(self, cluster_ids: Sequence[str]) -> None:
         """Mark bins as seen, so reclusters keep them stable. Every id is checked first: a call

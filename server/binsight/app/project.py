@@ -26,6 +26,7 @@ from ..models.select import ActiveModels
 from ..scene_index import SceneIndex
 from ..search_index import SearchIndex
 from ..slate_index import SlateIndex
+from ..snapshots import Derived
 from ..store import Store
 from .clusters import ClusterService
 from .compare import CompareService
@@ -36,7 +37,7 @@ from .labels import bin_label
 from .library import EXCLUSIVE_WAIT_S, SharedLibrary
 from .search import SearchService
 from .system import SystemService
-from .views import ProjectView, ViewCache
+from .views import ClusterView, ProjectView
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Project:
         # on a shared library another server may be placing a file's shots right now
         with self.store.leased("index", EXCLUSIVE_WAIT_S) if self.location.remote else contextlib.nullcontext():
             self.index.load()
-        self._views = ViewCache()  # bin summaries, reused across reads while unchanged
+        self._views: Derived[ClusterView] = Derived()  # bin summaries, reused across reads while unchanged
         self.library = SharedLibrary(self.store, self.location.remote, config.storage.refresh_seconds, self._reload)
         self.search_index = SearchIndex(self.store, self.catalog, self.models.scene_model_id, self.models.scene_dim,
                                         config.search)

@@ -9,7 +9,7 @@ shots and sub-bins) in the core's vocabulary: the noise bucket is ``cluster_id N
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ from ..clustering.characters import character_subclusters
 from ..exporters.timecode import source_timecode
 from ..records import ShotRecord, SlateRecord
 from ..scene_index import IndexSnapshot
+from ..snapshots import Derived
 from .slates import SceneView, scene_tree
 from .sources import source_media
 
@@ -125,24 +126,6 @@ class Person:
     shot_ids: tuple[str, ...]  # every shot the person is in, by file then position
 
 
-class ViewCache:
-    """Bin summaries (no shots) kept from one read to the next while what they are made of is
-    the very same objects: the snapshots publish an unchanged bin's row and member tuple again,
-    so after a correction only the bins it touched are rebuilt. At 100k shots a bin tree costs
-    a lookup per bin instead of ordering every shot."""
-
-    def __init__(self) -> None:
-        self._views: dict[str | None, tuple[tuple[object, ...], ClusterView]] = {}
-
-    def get(self, key: str | None, inputs: tuple[object, ...], build: Callable[[], ClusterView]) -> ClusterView:
-        hit = self._views.get(key)
-        if hit is not None and len(hit[0]) == len(inputs) and all(a is b for a, b in zip(hit[0], inputs)):
-            return hit[1]
-        view = build()
-        self._views[key] = (inputs, view)  # one dict store: safe for concurrent readers
-        return view
-
-
 @dataclass(frozen=True)
 class ProjectView:
     """The snapshots one read works on, taken together so they agree."""
@@ -151,7 +134,8 @@ class ProjectView:
     index: IndexSnapshot
     characters: CharacterSnapshot
     slates: Mapping[str, SlateRecord] = field(default_factory=dict)  # by media id (any version)
-    cache: ViewCache = field(default_factory=ViewCache, compare=False, repr=False)
+    cache: Derived[ClusterView] = field(default_factory=Derived, compare=False, repr=False)  # bin
+    # summaries (no shots), reused while their row, members, catalog and cast are unchanged
 
     # -- shots ------------------------------------------------------------------------------------
     def placed(self, shot_id: str) -> bool:

@@ -22,6 +22,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from ..errors import BinsightError
+from ..snapshots import Derived
 
 M = TypeVar("M", bound=Message)
 
@@ -62,23 +63,15 @@ def cluster_arg(value: str) -> str | None:
 
 class Reuse:
     """Messages of ``cls`` built from views the core hands out again unchanged (the very same
-    object: a bin tree's summaries, see ``views.ViewCache``), built once and copied after. A
+    object: a bin tree's summaries, see ``ProjectView.cache``), built once and copied after. A
     100k-shot tree's 3000 bins then cost a copy each instead of a walk over their fields."""
 
     def __init__(self, cls: type[Message], limit: int = 50_000) -> None:
         self.cls = cls
-        self.limit = limit
-        self._kept: dict[int, tuple[Any, Message]] = {}  # id(view) -> (the view, kept alive; message)
+        self._kept: Derived[Message] = Derived(limit)
 
     def get(self, view: Any) -> Message:
-        hit = self._kept.get(id(view))
-        if hit is not None and hit[0] is view:
-            return hit[1]
-        message = to_message(self.cls, view)
-        if len(self._kept) >= self.limit:
-            self._kept = {}
-        self._kept[id(view)] = (view, message)  # one dict store: safe for concurrent calls
-        return message
+        return self._kept.get(id(view), (view,), lambda: to_message(self.cls, view))
 
 
 def to_message(cls: type[M], view: Any, reuse: Reuse | None = None) -> M:
