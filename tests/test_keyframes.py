@@ -4,6 +4,7 @@ picking an ingest does (FramePicker, seek_samples) gives the same frames."""
 from __future__ import annotations
 
 import itertools
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -170,3 +171,26 @@ def test_shed_and_unsettled_frames_are_found_by_seeking(tmp_path: Path) -> None:
         assert [(s.shot_index, s.frame, s.is_keyframe, s.time_s) for s in samples] == [
             (s.shot_index, s.frame, s.is_keyframe, s.time_s) for s in expected]
         assert all(np.array_equal(a.image, b.image) for a, b in zip(samples, expected))
+
+
+def test_seeking_reaches_frames_far_after_a_sparse_key_frame(tmp_path: Path) -> None:
+    """One key frame every 10 s (x264's default GOP, no key frames at cuts): a frame 3 s after
+    its key frame is reached by decoding on from it. (It used to seek back to the same key frame
+    for ever, hanging the ingest of a long file's shots.)"""
+    segments = [mf.still(mf.texture(60 + n), 100) for n in range(4)]  # picks 4 s apart
+    path = mf.encode(tmp_path / "sparse.mp4", itertools.chain.from_iterable(segments),
+                     options={"x264-params": "keyint=250:min-keyint=250:scenecut=0"})
+    info = probe(str(path))
+    detection = detect_shots(str(path), info, fast=False)
+    assert len(detection.shots) == 4
+    wanted = {s.index: choose_frames(s, detection, KeyframeConfig(), 2) for s in detection.shots}
+    found: list = []
+    worker = threading.Thread(target=lambda: found.extend(
+        seek_samples(str(path), info, detection, wanted, KeyframeConfig())), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "seeking did not finish"
+    second = list(sample_frames(str(path), info, detection, KeyframeConfig(), 2))
+    assert [[(s.frame, s.is_keyframe) for s in samples] for _, samples in found] == \
+        [[(s.frame, s.is_keyframe) for s in samples] for samples in second]
+    assert all(np.array_equal(a.image, b.image) for (_, got), want in zip(found, second) for a, b in zip(got, want))

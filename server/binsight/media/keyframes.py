@@ -186,6 +186,12 @@ class HeldFrames:
     def get(self, frame: int) -> DecodedFrame | None:
         return self._by_index.get(frame)
 
+    def clear(self) -> None:
+        """Let every frame go (their shots' samples are taken)."""
+        self._frames.clear()
+        self._by_index.clear()
+        self._bytes = 0
+
     def _drop(self) -> None:
         decoded, size = self._frames.popleft()
         del self._by_index[decoded.index]
@@ -313,7 +319,12 @@ def _seek(path: str, info: MediaInfo, time_s: np.ndarray, frames: list[int], kin
                         pending.popleft()
                         out[j] = _sample(DecodedFrame(j, float(time_s[j]), frame, info.pixel_aspect), -1,
                                          kinds[j], info, config, sharpness)
-                    if not pending or time_s[pending[0]] - t > _SEEK_GAP_S:
+                        # far to the next one: seek again. Only after a frame was taken: on the way
+                        # from a key frame to the target the gap may be long (sparse key frames),
+                        # and seeking again would land on the same key frame for ever
+                        if pending and time_s[pending[0]] - t > _SEEK_GAP_S:
+                            break
+                    if not pending:
                         break
                 else:
                     return out
