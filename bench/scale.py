@@ -11,6 +11,11 @@ Workload: the shared real footage (1080p, 720p, 544p, 360p; faces on, as an edit
 a generated 1080p clip with hard cuts, five files. Throughput is seconds of footage ingested per
 wall second for the whole job (walk, analyse, commit, place, slates off). Ray is started here
 (``num_cpus=2``, loopback) and stopped by PID; moto likewise.
+
+Then one long file (``--long-seconds`` of generated 1080p with cuts, faces off): the local
+executor (the peer), two Ray workers taking it whole (``ray_chunk_seconds = 0``), and two Ray
+workers sharing it in chunks (``--chunk-seconds``), with a check that the split run found the
+same shots as the peer.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class Run:
     image_bytes: int = 0
     db_bytes: int = 0
     scene_model: str = ""
+    shot_frames: tuple[tuple[int, int], ...] = ()
 
     @property
     def speed(self) -> float:
@@ -91,6 +97,7 @@ def ingest(name: str, clips: list[Path], data_dir: Path, **overrides) -> Run:
             run.store_per_file.append(f.stage_seconds.get("store", 0.0))
         shots = client.list_shots()
         run.shots = len(shots)
+        run.shot_frames = tuple(sorted((s.start_frame, s.end_frame) for s in shots))
         run.keyframes = sum(len(s.keyframes) for s in shots)
         run.image_bytes = folder_bytes(data_dir / "keyframes")
         run.db_bytes = folder_bytes(data_dir / "db")
@@ -105,6 +112,8 @@ def ingest(name: str, clips: list[Path], data_dir: Path, **overrides) -> Run:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated-seconds", type=int, default=16, help="length of the generated 1080p clip")
+    parser.add_argument("--long-seconds", type=int, default=48, help="length of the generated long 1080p file")
+    parser.add_argument("--chunk-seconds", type=float, default=8.0, help="ray_chunk_seconds for the split run")
     args = parser.parse_args()
     from ray_cluster import start_ray, stop_ray
 
@@ -132,6 +141,16 @@ def main() -> None:
                 print(f"  {name}: {runs[-1].wall_s:.1f} s", file=sys.stderr)
             s3_bytes = sum(o["Size"] for page in s3.client().get_paginator("list_objects_v2").paginate(
                 Bucket=BUCKET, Prefix="bench/keyframes/") for o in page.get("Contents", []))
+            long_clip = generated_1080p(tmp_path / "long", args.long_seconds)
+            long_plans = [("local executor (peer)", {}),
+                          ("ray 2 workers, whole file", {"executor": "ray", "ray_workers": 2, "ray_chunk_seconds": 0}),
+                          (f"ray 2 workers, {args.chunk_seconds:g} s chunks",
+                           {"executor": "ray", "ray_workers": 2, "ray_chunk_seconds": args.chunk_seconds})]
+            long_runs = []
+            for n, (name, overrides) in enumerate(long_plans):
+                long_runs.append(ingest(name, [long_clip], tmp_path / f"long{n}" / "data", **{"faces.enabled": False},
+                                        **overrides))
+                print(f"  long file, {name}: {long_runs[-1].wall_s:.1f} s", file=sys.stderr)
     finally:
         stop_ray(pids)
         s3.stop()
@@ -156,6 +175,13 @@ def main() -> None:
           f"per keyframe (uncompacted fragments included)")
     print(f"  keyframes per footage minute: {60 * peer.keyframes / peer.footage_s:.1f}; "
           f"shots per minute: {60 * peer.shots / peer.footage_s:.1f}")
+
+    long_peer = long_runs[0]
+    print(f"\none long file: {long_peer.footage_s:.1f} s of generated 1080p, {long_peer.shots} shots, faces off")
+    print(f"{'set-up':34} {'wall s':>7} {'footage s/s':>12} {'vs peer':>8} {'same shots':>11}")
+    for run in long_runs:
+        print(f"{run.name:34} {run.wall_s:7.1f} {run.speed:12.2f} {run.speed / long_peer.speed:7.2f}x "
+              f"{str(run.shot_frames == long_peer.shot_frames):>11}")
 
 
 if __name__ == "__main__":

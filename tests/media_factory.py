@@ -196,3 +196,15 @@ def grainy_pan(image: np.ndarray, frames: int, step: float = 0.5, width: int = S
                                  borderMode=cv2.BORDER_REFLECT)
         noisy = shifted + rng.normal(0.0, grain, shifted.shape)
         yield np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def edited_reel(repeats: int = 4) -> list[np.ndarray]:
+    """Frames of a reel cut every way an editor cuts: holds, a dissolve, a pan, a fade through
+    black, a three-frame flash inside a shot, hard cuts; ``repeats`` times over (33 s at 25 fps
+    for 4), so a reel split into chunks has boundaries inside shots and transitions alike."""
+    a, b, c, d = (texture(seed) for seed in (1, 2, 3, 4))
+    frames: list[np.ndarray] = []
+    for rep in range(repeats):
+        frames += [*still(a, 37), *dissolve(a, b, 20), *pan(5 + rep, 60), *fade(c, 15), *solid(0, 6),
+                   *fade(c, 15, fade_in=True), *still(d, 23), *still(b, 3), *still(d, 30)]
+    return frames

@@ -4,6 +4,7 @@ module and stopped by it."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -20,7 +21,7 @@ from binsight.store import Store  # noqa: E402
 from binsight_client import Client  # noqa: E402
 from conftest import allow_test_media, make_config  # noqa: E402
 from library_view import read_library  # noqa: E402
-from media_factory import encode, shared_media  # noqa: E402
+from media_factory import edited_reel, encode, shared_media  # noqa: E402
 from moto_s3 import BUCKET, MotoS3, moto_s3  # noqa: E402
 from ray_cluster import local_ray  # noqa: E402
 from test_server import FPS, encode_plan, pan_shot, still_shot  # noqa: E402
@@ -150,6 +151,88 @@ def test_a_killed_worker_s_file_is_analysed_again_with_no_duplicates(cluster, lo
         assert final.files[0].status == "ingested"
         assert _worker_pids(server)[0] != pids[0]  # Ray restarted the actor, models loaded again
         assert read_library(client, images=False).shots == expected
+        assert all(rows == ids for rows, ids in counts(server.project.store).values())
+    finally:
+        client.close()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def reel(tmp_path_factory) -> Path:
+    """33 s of holds, dissolves, pans, fades and a flash: split every 4 s, most boundaries fall
+    inside a shot or a transition."""
+    return encode(tmp_path_factory.mktemp("rayreel") / "reel.mp4", edited_reel(), fps=FPS, options={"g": "50"})
+
+
+@pytest.fixture(scope="module")
+def reel_library(reel, tmp_path_factory):
+    """The reel ingested by a single process into a local folder."""
+    server, client = serve(tmp_path_factory.mktemp("reelref") / "data", tmp_path_factory.getbasetemp(), **NO_FACES)
+    try:
+        assert client.ingest([str(reel)]).state == "succeeded"
+        client.recluster()
+        return read_library(client)
+    finally:
+        client.close()
+        server.stop()
+
+
+SPLIT = {"executor": "ray", "ray_workers": 2, "ray_chunk_seconds": 4.0, **NO_FACES}
+
+
+def test_a_long_file_split_in_chunks_equals_the_single_process_run(cluster, reel, reel_library, tmp_path: Path,
+                                                                   tmp_path_factory, caplog) -> None:
+    server, client = serve(tmp_path / "data", tmp_path_factory.getbasetemp(), **SPLIT)
+    try:
+        with caplog.at_level(logging.INFO, logger="binsight.executors"):
+            job = client.ingest([str(reel)])
+        assert job.state == "succeeded", job.error
+        split = [r for r in caplog.records if r.getMessage() == "long file split across the ingest workers"]
+        assert len(split) == 1 and split[0].chunks >= 6  # it was split, not analysed whole
+        client.recluster()
+        assert read_library(client) == reel_library  # shots, bins, images, exports byte for byte
+        assert all(rows == ids for rows, ids in counts(server.project.store).values())
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_cancel_during_a_split_file_commits_nothing(cluster, reel, clips, tmp_path: Path, tmp_path_factory) -> None:
+    server, client = serve(tmp_path / "data", tmp_path_factory.getbasetemp(), **SPLIT)
+    try:
+        job = client.start_ingest([str(reel), str(clips[0])])
+        for event in client.watch_job(job.job_id):
+            if event.file == str(reel) and event.stage == "detect" and event.frames_done > 0:
+                client.cancel_job(job.job_id)  # a chunk is done, others are running
+                break
+        for _ in client.watch_job(job.job_id):
+            pass
+        assert client.get_job(job.job_id).state == "cancelled"
+        assert {name: rows for name, (rows, _) in counts(server.project.store).items()} == \
+            {"media": 0, "shots": 0, "keyframes": 0, "assignments": 0}
+        images = tmp_path / "data" / "keyframes"
+        assert not images.exists() or list(images.iterdir()) == []
+        assert client.ingest([str(clips[0])]).state == "succeeded"  # every worker is free again
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_a_worker_killed_during_a_split_file_is_replaced_and_nothing_is_duplicated(
+        cluster, reel, reel_library, tmp_path: Path, tmp_path_factory) -> None:
+    server, client = serve(tmp_path / "data", tmp_path_factory.getbasetemp(), **SPLIT)
+    try:
+        pids = _worker_pids(server)
+        killed = False
+        job = client.start_ingest([str(reel)])
+        for event in client.watch_job(job.job_id):
+            if not killed and event.stage == "detect" and event.frames_done > 0:
+                os.kill(pids[1], signal.SIGKILL)  # busy with a chunk: more chunks than workers
+                killed = True
+        final = client.get_job(job.job_id)
+        assert killed and final.state == "succeeded", final.error
+        assert _worker_pids(server)[1] != pids[1]
+        assert read_library(client, images=False).shots == reel_library.shots
         assert all(rows == ids for rows, ids in counts(server.project.store).values())
     finally:
         client.close()

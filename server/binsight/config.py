@@ -102,6 +102,7 @@ class Config:
     parallel_files: int = 2  # executor "local": files analysed at once (the next while one is committed)
     ray_address: str = ""  # executor "ray": the cluster to join ("" = start a local one); e.g. "ray://head:10001"
     ray_workers: int = 2  # executor "ray": IngestWorker actors (each loads the models once)
+    ray_chunk_seconds: float = 600.0  # executor "ray": a file twice this long is split across the workers; 0: never
     log_level: str = "INFO"
     log_format: Literal["auto", "human", "json"] = "auto"  # auto: human on a terminal, else JSON
     tls_cert: Path | None = None  # server certificate (PEM); with tls_key, required off loopback

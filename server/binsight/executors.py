@@ -9,6 +9,12 @@ local ingest does (media row last) and places the shots, in the job's file order
 ingest builds the same library as a local one. Workers run ahead of the commit, one file each:
 while the server commits file n, files n+1 .. n+workers are being analysed.
 
+A long file (twice ``ray_chunk_seconds``) is shared by every worker: its chunks, cut at key
+frames, are analysed for shot detection at once and stitched into what one pass gives
+(``media.chunks``), then its shots are shared out for their pixel work and the rows put back in
+shot order. Files after it wait for it; a file whose chunks do not stitch is analysed whole by
+one worker.
+
 Ids come from the file (path and content), so a file analysed again, after a worker died or a
 job was re-run, writes the same ids and commits once. A cancelled job clears its queue (files
 not yet handed out are never sent) and cancels the files in flight, whose images are removed and
@@ -35,9 +41,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from .config import Config
 from .errors import BinsightError, Cancelled, InvalidInput, Unavailable
-from .ingestor import Analysed, IngestSettings, Ingestor, Progress, Stage
+from .ingestor import Analysed, FileRows, IngestSettings, Ingestor, Progress, ShotRows, Stage, media_id_for
+from .media import chunks
+from .media.probe import probe
+from .media.types import Detection, MediaInfo
 from .storage import resolved
 
 log = logging.getLogger(__name__)
@@ -273,6 +284,17 @@ class IngestWorker:
             raise outcome[0]
         yield outcome[0]
 
+    def chunk_stats(self, path: str, info: MediaInfo, chunk: chunks.Chunk) -> chunks.ChunkStats:
+        """One chunk of a long file taken through shot detection's per-frame analysis."""
+        self._cancelled.clear()
+        return chunks.analyse(path, info, chunk, self._ingestor.settings.detector, self._cancelled.is_set)
+
+    def analyse_shots(self, path: str, info: MediaInfo, media_id: str, detection: Detection,
+                      indices: list[int]) -> ShotRows:
+        """Some shots of a long file whose chunks were stitched, taken up to their rows."""
+        self._cancelled.clear()
+        return self._ingestor.analyse_shots(Path(path), info, media_id, detection, indices, self._cancelled.is_set)
+
     def cancel(self) -> None:
         self._cancelled.set()
 
@@ -286,14 +308,18 @@ def _ray() -> Any:
 
 
 class RayExecutor:
-    """``workers`` IngestWorker actors on the Ray cluster at ``address`` ("": the cluster this
-    process already joined, else a local one started here), created at the first job and kept."""
+    """``ray_workers`` IngestWorker actors on the Ray cluster at ``ray_address`` ("": the cluster
+    this process already joined, else a local one started here), created at the first job and
+    kept. ``ingestor`` is the writer's: it removes the images of a file analysed but never
+    committed, and puts a split file's parts together."""
 
-    def __init__(self, config: Config, address: str, workers: int, discard: Callable[[str], None]) -> None:
-        if workers < 1:
-            raise InvalidInput(f"ray_workers must be at least 1, not {workers}")
-        self.config, self.address, self.workers = config, address, workers
-        self.discard = discard  # removes the images of a file analysed but never committed
+    def __init__(self, config: Config, ingestor: Ingestor) -> None:
+        if config.ray_workers < 1:
+            raise InvalidInput(f"ray_workers must be at least 1, not {config.ray_workers}")
+        if config.ray_chunk_seconds < 0:
+            raise InvalidInput(f"ray_chunk_seconds must be 0 (never split) or more, not {config.ray_chunk_seconds}")
+        self.config, self.address, self.workers = config, config.ray_address, config.ray_workers
+        self.ingestor = ingestor
         self._actors: list[Any] = []
         self._started_ray = False
         self._lock = threading.Lock()
@@ -313,7 +339,7 @@ class RayExecutor:
             return list(self._actors)
 
     def plan(self, paths: Sequence[Path], wanted: Callable[[Path], str | None]) -> Plan:
-        return _RayPlan(_ray(), self.actors(), list(paths), wanted, self.discard)
+        return _RayPlan(_ray(), self.actors(), list(paths), wanted, self.ingestor, self.config.ray_chunk_seconds)
 
     def close(self) -> None:
         with self._lock:
@@ -351,19 +377,38 @@ def _worker_class(ray: Any) -> Any:
 
 class _RayPlan(_FilePlan):
     """Hands the job's files to idle workers, a file ahead per worker; ``_running`` maps a
-    path to (actor, stream, digest)."""
+    path to (actor, stream, digest), or to None for a long file to be split when its turn comes
+    (``_split`` holds its probe and chunks; no file after it is handed out before it is done)."""
 
     def __init__(self, ray: Any, actors: list[Any], paths: list[Path], wanted: Callable[[Path], str | None],
-                 discard: Callable[[str], None]) -> None:
+                 ingestor: Ingestor, chunk_seconds: float) -> None:
         super().__init__(paths, wanted)
         self._ray = ray
-        self._discard = discard
+        self._ingestor = ingestor
+        self._discard = ingestor.discard
+        self._chunk_seconds = chunk_seconds if len(actors) > 1 else 0.0  # one worker gains nothing
         self._idle = deque(actors)
+        self._split: dict[Path, tuple[MediaInfo, list[chunks.Chunk]]] = {}
 
     def _free(self) -> bool:
-        return bool(self._idle)
+        return bool(self._idle) and not self._split
 
     def _submit(self, path: Path, digest: str) -> None:
+        if self._chunk_seconds:
+            try:
+                info = probe(str(path))
+            except BinsightError:  # not a video: its worker says so when its turn comes
+                plan: list[chunks.Chunk] = []
+            else:
+                long = info.duration_s >= 2 * self._chunk_seconds
+                plan = chunks.plan(str(path), info, self._chunk_seconds) if long else []
+            if len(plan) > 1:
+                self._split[path] = (info, plan)
+                self._running[path] = None
+                return
+        self._send(path, digest)
+
+    def _send(self, path: Path, digest: str) -> None:
         if not self._idle:
             raise RuntimeError("no idle ingest worker")  # every worker holds a file of this job
         actor = self._idle.popleft()
@@ -371,6 +416,14 @@ class _RayPlan(_FilePlan):
 
     def analyse(self, path: Path, digest: str, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
         self._claim(path, digest)
+        if path in self._split:
+            info, plan = self._split.pop(path)
+            del self._running[path]
+            done = self._analyse_split(path, digest, info, plan, progress, cancelled)
+            if done is not None:
+                self._fill()
+                return done
+            self._send(path, digest)  # its chunks do not stitch: one pass on one worker
         for attempt in range(WORKER_RETRIES + 1):
             actor, stream, _ = self._running[path]
             try:
@@ -380,13 +433,12 @@ class _RayPlan(_FilePlan):
             except self._ray.exceptions.RayTaskError as exc:  # the worker's own error, e.g. not a video
                 self._running.pop(path, None)
                 self._idle.append(actor)
-                cause = getattr(exc, "cause", None)
-                raise (cause if isinstance(cause, BinsightError) else exc) from None
+                raise _cause(exc) from None
             except self._ray.exceptions.RayActorError:
                 if attempt == WORKER_RETRIES:
                     self._running.pop(path)
                     self._idle.append(actor)
-                    raise InvalidInput(f"{path}: its ingest worker died {attempt + 1} times; not ingested") from None
+                    raise _died(path, attempt) from None
                 log.warning("ingest worker died; handing the file out again", extra={"path": str(path)})
                 self._running[path] = (actor, actor.analyse.remote(str(path), digest), digest)
                 continue
@@ -399,6 +451,102 @@ class _RayPlan(_FilePlan):
             self._fill()
             return result
         raise AssertionError("unreachable")
+
+    def _analyse_split(self, path: Path, digest: str, info: MediaInfo, plan: list[chunks.Chunk],
+                       progress: Progress, cancelled: Callable[[], bool]) -> Analysed | None:
+        """A long file analysed by every worker: its chunks' per-frame scalars, stitched into
+        the file's detection here, then its shots in groups (a group per chunk, by where each
+        shot starts). None when the chunks do not stitch (nothing was written then)."""
+        media_id = media_id_for(path, digest)
+        frames = [0]
+        progress(Stage.DETECT, 0, info.frame_count)
+
+        def detected(_: int, part: chunks.ChunkStats) -> None:
+            frames[0] += len(part.stats)
+            progress(Stage.DETECT, frames[0], max(info.frame_count, frames[0]))
+
+        parts = self._spread([("chunk_stats", (str(path), info, c)) for c in plan], detected, cancelled, path)
+        try:
+            detection = chunks.stitch(parts, info, self._ingestor.settings.detector)
+        except chunks.NotStitched as exc:
+            log.warning("long file not split: its chunks do not stitch", extra={"path": str(path), "why": str(exc)})
+            return None
+        log.info("long file split across the ingest workers",
+                 extra={"path": str(path), "chunks": len(plan), "frames": detection.frames_decoded,
+                        "shots": len(detection.shots)})
+        starts = np.cumsum([0, *(len(p.stats) for p in parts)])
+        groups = [[s.index for s in detection.shots if lo <= s.start_frame < hi]
+                  for lo, hi in zip(starts[:-1], starts[1:])]
+        groups = [g for g in groups if g]
+        shots_done = [0]
+
+        def finished(_: int, part: ShotRows) -> None:
+            shots_done[0] += len(part.rows.shots)
+            progress(Stage.EMBED, shots_done[0], len(detection.shots))
+
+        try:
+            shared = self._ray.put(detection)
+            done = self._spread([("analyse_shots", (str(path), info, media_id, shared, g)) for g in groups],
+                                finished, cancelled, path)
+        except BaseException:
+            self._discard(media_id)
+            raise
+        rows = FileRows()
+        seconds: dict[str, float] = {}
+        for part in done:
+            rows.shots += part.rows.shots
+            rows.keyframes += part.rows.keyframes
+            rows.faces += part.rows.faces
+            for stage, spent in part.stage_seconds.items():  # summed over the workers
+                seconds[stage] = round(seconds.get(stage, 0.0) + spent, 4)
+        return self._ingestor.analysed(path, digest, info, detection, rows, seconds)
+
+    def _spread(self, calls: list[tuple[str, tuple[Any, ...]]], done: Callable[[int, Any], None],
+                cancelled: Callable[[], bool], path: Path) -> list[Any]:
+        """Run ``calls`` (worker method, arguments) on the idle workers, each as soon as one is
+        free; their results in call order (``done`` told of each as it comes). A worker that dies
+        is restarted by Ray and given its call again; any other failure, or a cancel, stops the
+        calls still running before it is raised."""
+        waiting = deque(enumerate(calls))
+        running: dict[Any, tuple[int, Any, int]] = {}  # ref -> (call number, actor, attempt)
+        results: dict[int, Any] = {}
+        try:
+            while waiting or running:
+                while waiting and self._idle:
+                    number, (method, args) = waiting.popleft()
+                    actor = self._idle.popleft()
+                    running[getattr(actor, method).remote(*args)] = (number, actor, 0)
+                ready, _ = self._ray.wait(list(running), num_returns=1, timeout=0.25)
+                if cancelled():
+                    raise Cancelled("ingest cancelled")
+                for ref in ready:
+                    number, actor, attempt = running.pop(ref)
+                    try:
+                        results[number] = self._ray.get(ref)
+                    except self._ray.exceptions.RayActorError:
+                        if attempt == WORKER_RETRIES:
+                            self._idle.append(actor)
+                            raise _died(path, attempt) from None
+                        log.warning("ingest worker died; handing its part of the file out again",
+                                    extra={"path": str(path)})
+                        method, args = calls[number]
+                        running[getattr(actor, method).remote(*args)] = (number, actor, attempt + 1)
+                        continue
+                    except self._ray.exceptions.RayTaskError as exc:
+                        self._idle.append(actor)
+                        raise _cause(exc) from None
+                    self._idle.append(actor)
+                    done(number, results[number])
+        finally:
+            for _, actor, _ in running.values():
+                actor.cancel.remote()
+            for ref, (_, actor, _) in running.items():
+                try:
+                    self._ray.get(ref)
+                except Exception:  # noqa: BLE001 - a cancelled or dead worker's call ends in an error
+                    pass
+                self._idle.append(actor)
+        return [results[n] for n in range(len(calls))]
 
     def _follow(self, stream: Any, progress: Progress, cancelled: Callable[[], bool]) -> Analysed:
         for ref in stream:
@@ -415,7 +563,11 @@ class _RayPlan(_FilePlan):
         """Clear the queue and cancel the files in flight: their rows are never committed, and
         the images of one that finished before the cancel reached it are removed."""
         self._queue.clear()
-        for actor, stream, _ in self._running.values():
+        self._split.clear()
+        for entry in self._running.values():
+            if entry is None:
+                continue
+            actor, stream, _ = entry
             actor.cancel.remote()
             try:
                 for ref in stream:  # drain: the worker stops at its next cancellation check
@@ -428,7 +580,17 @@ class _RayPlan(_FilePlan):
         self._running.clear()
 
 
+def _cause(exc: Exception) -> BaseException:
+    """A worker's own error as it was raised there (an input problem keeps its status)."""
+    cause = getattr(exc, "cause", None)
+    return cause if isinstance(cause, BinsightError) else exc
+
+
+def _died(path: Path, attempt: int) -> InvalidInput:
+    return InvalidInput(f"{path}: its ingest worker died {attempt + 1} times; not ingested")
+
+
 def executor_for(config: Config, ingestor: Ingestor) -> Executor:
     if config.executor == "ray":
-        return RayExecutor(config, config.ray_address, config.ray_workers, ingestor.discard)
+        return RayExecutor(config, ingestor)
     return LocalExecutor(ingestor, config.parallel_files)

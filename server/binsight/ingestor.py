@@ -31,7 +31,7 @@ from .clustering import local_features
 from .errors import Cancelled, InvalidInput
 from .faces.base import DetectedFace
 from .jobs import FileOutcome, FileStatus
-from .media.keyframes import FramePicker, KeyframeConfig, Pick, choose_frames, seek_samples
+from .media.keyframes import FramePicker, HeldFrames, KeyframeConfig, Pick, choose_frames, seek_samples
 from .media.probe import probe
 from .media.shots import detect_shots
 from .media.types import Detection, DetectorConfig, FrameSample, MediaInfo, Shot
@@ -118,6 +118,14 @@ class Analysed:
     writer to commit (see ``executors``)."""
 
     media: MediaRecord
+    rows: FileRows
+    stage_seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ShotRows:
+    """Some of a long file's shots taken up to their rows by one worker (see ``analyse_shots``)."""
+
     rows: FileRows
     stage_seconds: dict[str, float]
 
@@ -228,10 +236,33 @@ class Ingestor:
         except BaseException:
             self.blobs.remove_media(media_id)
             raise
+        return self.analysed(path, digest, info, detection, rows, clock.seconds)
+
+    def analysed(self, path: Path, digest: str, info: MediaInfo, detection: Detection, rows: FileRows,
+                 stage_seconds: dict[str, float]) -> Analysed:
+        """The file's analysis as the writer commits it, from its detection and rows (of one
+        pass, or of a long file's chunks put together)."""
         warnings = (*info.warnings, *detection.warnings)
-        media = media_record(info, media_id, digest, path, warnings, detection.truncated, self.models.scene_model_id,
-                             self.models.face_model_id, len(rows.shots))
-        return Analysed(media, rows, clock.seconds)
+        media = media_record(info, media_id_for(path, digest), digest, path, warnings, detection.truncated,
+                             self.models.scene_model_id, self.models.face_model_id, len(rows.shots))
+        return Analysed(media, rows, stage_seconds)
+
+    def analyse_shots(self, path: Path, info: MediaInfo, media_id: str, detection: Detection,
+                      indices: Sequence[int], cancelled: Callable[[], bool]) -> ShotRows:
+        """The rows of some of a file's shots, its detection known (a long file's shots are
+        shared out among workers after its chunks are stitched): their frames decoded by
+        seeking, images written under the names a one-pass ingest gives sought frames."""
+        clock = _StageClock()
+        work = _ShotWorker(self, media_id, clock)
+        extra = self.settings.extra_face_samples if self.models.face else 0
+        shots = [detection.shots[i] for i in indices]
+        wanted = {s.index: choose_frames(s, detection, self.settings.keyframes, extra) for s in shots}
+        try:
+            rows = self._finish(path, info, detection, shots, work, {}, wanted, None, lambda *_: None,
+                                cancelled, clock)
+        finally:
+            work.close()
+        return ShotRows(rows, clock.seconds)
 
     def _analyse(self, path: Path, info: MediaInfo, media_id: str, progress: Progress,
                  cancelled: Callable[[], bool], clock: "_StageClock") -> tuple[Detection, FileRows]:
@@ -270,31 +301,41 @@ class Ingestor:
                     wanted[shot.index] = picks
             for stale in predicted.values():
                 work.discard(stale)
-            again = seek_samples(str(path), info, detection, wanted, cfg.keyframes, picker.held)
-            while True:
-                with clock.aside("keyframes"):  # decoding (seeking) and converting the frames
-                    item = next(again, None)
-                if item is None:
-                    break
-                if cancelled():
-                    raise Cancelled("ingest cancelled")
-                shot_index, samples = item
-                if samples:
-                    chosen[shot_index] = work.start(samples, f"s{shot_index}")
-            del picker
-            rows = FileRows()
-            for done_count, shot in enumerate(detection.shots, start=1):
-                if shot.index in chosen:
-                    work.finish(chosen[shot.index], shot, rows)
-                progress(Stage.EMBED, done_count, len(detection.shots))
-                fault_point("embed")
-            clock.lap("embed")
+            rows = self._finish(path, info, detection, detection.shots, work, chosen, wanted, picker.held,
+                                progress, cancelled, clock)
             log.debug("frames picked in the detection pass", extra={
                 "path": str(path), "shots": len(detection.shots), "predicted": len(detection.shots) - len(wanted),
                 "sampled_again": len(wanted)})
         finally:
             work.close()
         return detection, rows
+
+    def _finish(self, path: Path, info: MediaInfo, detection: Detection, shots: Sequence[Shot], work: "_ShotWorker",
+                chosen: dict[int, "_ShotWork"], wanted: dict[int, list[Pick]], held: HeldFrames | None,
+                progress: Progress, cancelled: Callable[[], bool], clock: "_StageClock") -> FileRows:
+        """``shots``' rows: the pixel work already ``chosen`` for some, the frames ``wanted`` by
+        the others taken from ``held`` or decoded again by seeking and worked on now."""
+        again = seek_samples(str(path), info, detection, wanted, self.settings.keyframes, held)
+        while True:
+            with clock.aside("keyframes"):  # decoding (seeking) and converting the frames
+                item = next(again, None)
+            if item is None:
+                break
+            if cancelled():
+                raise Cancelled("ingest cancelled")
+            shot_index, samples = item
+            if samples:
+                chosen[shot_index] = work.start(samples, f"s{shot_index}")
+        if held is not None:
+            held.clear()
+        rows = FileRows()
+        for done_count, shot in enumerate(shots, start=1):
+            if shot.index in chosen:
+                work.finish(chosen[shot.index], shot, rows)
+            progress(Stage.EMBED, done_count, len(shots))
+            fault_point("embed")
+        clock.lap("embed")
+        return rows
 
     def reembed(self, media: MediaRecord) -> int:
         """Re-embed one file's stored keyframe JPEGs with the active models (faces are detected

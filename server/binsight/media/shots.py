@@ -38,8 +38,7 @@ class FrameAnalyzer:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
         self._columns = {name: array.array("d") for name in self._FIELDS}
-        self._ring: deque[np.ndarray] = deque(
-            maxlen=max(2 * config.dissolve_window + 1, config.min_shot_frames + 1))
+        self._ring: deque[np.ndarray] = deque(maxlen=self.context(config))
         # Per-frame work is a few microseconds of OpenCV on thumbnails, so Python overhead
         # (attribute and dict lookups) is a fair share of it: bind what add() uses once.
         self._append = tuple(self._columns[name].append for name in self._FIELDS)
@@ -52,6 +51,14 @@ class FrameAnalyzer:
         self._recall_lags = range(2, config.min_shot_frames + 1)
         self._frames = 0
         self._last_change = 0.0
+
+    @staticmethod
+    def context(config: DetectorConfig) -> int:
+        """Frames before a frame that its scalars depend on: an analyzer that has seen this many
+        frames before frame i gives frame i the scalars a whole pass does (a chunk of a long file
+        is analysed from that far back). The dissolve test centred on c also needs
+        ``dissolve_window`` frames after c."""
+        return max(2 * config.dissolve_window + 1, config.min_shot_frames + 1)
 
     def add(self, decoded: DecodedFrame) -> None:
         cfg = self.config
@@ -136,9 +143,9 @@ class FrameAnalyzer:
     def frames(self) -> int:
         return self._frames
 
-    def stats(self, first: int = 0) -> FrameStats:
-        """The scalars of the frames analysed so far, from frame ``first`` on (a copy)."""
-        return FrameStats(**{name: np.frombuffer(col, dtype=np.float64)[first:].copy()
+    def stats(self, first: int = 0, end: int | None = None) -> FrameStats:
+        """The scalars of the frames analysed so far, from frame ``first`` to ``end`` (a copy)."""
+        return FrameStats(**{name: np.frombuffer(col, dtype=np.float64)[first:end].copy()
                              for name, col in self._columns.items()})
 
 
@@ -439,10 +446,15 @@ def detect_shots(path: str, info: MediaInfo, config: DetectorConfig | None = Non
             if progress is not None:
                 progress(decoded.index + 1, info.frame_count, candidates)
         candidates += analyzer.last_change >= config.cut_threshold
-    stats = analyzer.stats()
-    shots, boundaries, blank = BinsightDetector(config).detect(stats)
+    detection = detection_of(analyzer.stats(), config, stream.truncated, stream.warnings)
     if progress is not None:
-        progress(len(stats), max(info.frame_count, len(stats)), len(shots))
-    return Detection(shots=shots, boundaries=boundaries, black_spans=blank,
-                     frames_decoded=len(stats), truncated=stream.truncated,
-                     warnings=list(stream.warnings), frame_stats=stats)
+        progress(detection.frames_decoded, max(info.frame_count, detection.frames_decoded), len(detection.shots))
+    return detection
+
+
+def detection_of(stats: FrameStats, config: DetectorConfig, truncated: bool = False,
+                 warnings: Sequence[str] = ()) -> Detection:
+    """The shots in a whole clip's per-frame scalars, from one pass or stitched from chunks."""
+    shots, boundaries, blank = BinsightDetector(config).detect(stats)
+    return Detection(shots=shots, boundaries=boundaries, black_spans=blank, frames_decoded=len(stats),
+                     truncated=truncated, warnings=list(warnings), frame_stats=stats)

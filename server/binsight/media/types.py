@@ -4,7 +4,8 @@ numbers); seconds are only ever derived from presentation timestamps (PTS)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from fractions import Fraction
 
@@ -165,6 +166,11 @@ class FrameStats:
     def blank(self, config: DetectorConfig) -> np.ndarray:
         """Boolean mask of black or white frames."""
         return (self.luma <= config.black_luma) | (self.luma >= config.white_luma)
+
+    @classmethod
+    def joined(cls, parts: Sequence[FrameStats]) -> FrameStats:
+        """Consecutive stretches of a clip as one (chunks of a long file, in order)."""
+        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)})
 
 
 

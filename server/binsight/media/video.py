@@ -106,13 +106,23 @@ class VideoStream:
     ``truncated`` is set and what was decoded is kept.
     """
 
-    def __init__(self, path: str, info: MediaInfo, *, fast: bool = False) -> None:
+    def __init__(self, path: str, info: MediaInfo, *, fast: bool = False,
+                 window: tuple[int, int] | None = None) -> None:
         """``fast`` decodes at reduced cost for analysis: the in-loop deblocking filter is
         skipped, which changes fine detail only (nothing a thumbnail-size statistic sees) and
-        saves a fifth of H.264/HEVC decode time. Frames handed to people use ``fast=False``."""
+        saves a fifth of H.264/HEVC decode time. Frames handed to people use ``fast=False``.
+
+        ``window`` = (from_pts, first_pts) decodes a stretch of the file instead of all of it
+        (one chunk of a long file, see ``chunks``): from the key frame at or before ``from_pts``,
+        with times counted from ``first_pts`` (the file's first frame, so they equal a whole
+        pass's) and indices from 0 at that key frame. Frames shown before the key frame (an
+        open GOP's leading pictures, whose references were never decoded) are dropped. The
+        caller stops when it has what it needs and judges truncation itself; anything unusual
+        (no timestamps, the seek not landing on a key frame) is a warning."""
         self.path = path
         self.info = info
         self.fast = fast
+        self.window = window
         self.warnings: list[str] = []
         self.truncated = False
         self.frames_decoded = 0
@@ -135,9 +145,16 @@ class VideoStream:
             # without building a Fraction per frame.
             tb_num, tb_den = time_base.numerator, time_base.denominator
             first_pts: int | None = None
+            key_pts: int | None = None
+            if self.window is not None:
+                key_pts, first_pts = self._seek(container, stream, self.window[0]), self.window[1]
             pixel_aspect = self.info.pixel_aspect
             for frame in self._decode(container, stream):
                 pts = frame.pts if frame.pts is not None else frame.dts
+                if key_pts is not None and (pts is None or pts < key_pts):
+                    if pts is None:
+                        self.warnings.append(f"{self.path}: a frame without a timestamp after a seek")
+                    continue
                 if first_pts is None:
                     first_pts = pts if pts is not None else 0
                 if pts is None:  # no timestamp at all: fall back to the nominal rate
@@ -147,11 +164,28 @@ class VideoStream:
                 yield DecodedFrame(self.frames_decoded, time_s, frame, pixel_aspect)
                 self.frames_decoded += 1
         expected = self.info.frame_count
-        if not self.truncated and expected and self.frames_decoded < expected:
+        if self.window is None and not self.truncated and expected and self.frames_decoded < expected:
             self.truncated = True
             self.warnings.append(
                 f"{self.path}: decoding ended at frame {self.frames_decoded} of {expected}; the file "
                 "looks truncated, shots after that point are missing")
+
+    def _seek(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+              pts: int) -> int | None:
+        """Seek to the key frame at or before ``pts``; its timestamp (None, with a warning, when
+        the demuxer does not land on a key frame with one)."""
+        try:
+            container.seek(pts, stream=stream, backward=True)
+            packet = next(p for p in container.demux(stream) if p.size)
+        except (av.error.FFmpegError, StopIteration) as exc:
+            self.warnings.append(f"{self.path}: cannot seek to timestamp {pts} ({exc or 'end of file'})")
+            return None
+        if not packet.is_keyframe or packet.pts is None:
+            self.warnings.append(f"{self.path}: a seek to timestamp {pts} did not land on a key frame")
+            return None
+        key_pts = packet.pts
+        container.seek(key_pts, stream=stream, backward=True)  # the packet read is decoded again
+        return key_pts
 
     def _decode(self, container: av.container.InputContainer,
                 stream: av.video.stream.VideoStream) -> Iterator[av.VideoFrame]:
