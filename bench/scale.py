@@ -141,6 +141,7 @@ def main() -> None:
                 print(f"  {name}: {runs[-1].wall_s:.1f} s", file=sys.stderr)
             s3_bytes = sum(o["Size"] for page in s3.client().get_paginator("list_objects_v2").paginate(
                 Bucket=BUCKET, Prefix="bench/keyframes/") for o in page.get("Contents", []))
+            (tmp_path / "long").mkdir()
             long_clip = generated_1080p(tmp_path / "long", args.long_seconds)
             long_plans = [("local executor (peer)", {}),
                           ("ray 2 workers, whole file", {"executor": "ray", "ray_workers": 2, "ray_chunk_seconds": 0}),
