@@ -255,8 +255,8 @@ class IngestWorker:
         return os.getpid()
 
     def analyse(self, path: str, digest: str) -> Iterator[ProgressEvent | Analysed]:
-        """Progress events as the file is analysed (at most one per stage every quarter second),
-        then its rows: a generator, so Ray streams each item back as it is made."""
+        """Progress events as the file is analysed (at most one per stage every quarter second,
+        and each stage's last count), then its rows: a generator, so Ray streams each item back as it is made."""
         self._cancelled.clear()
         events: queue.Queue[ProgressEvent | None] = queue.Queue()
         outcome: list[Analysed | BaseException] = []
@@ -274,11 +274,18 @@ class IngestWorker:
         worker = threading.Thread(target=run, name="analyse")
         worker.start()
         last: tuple[Stage | None, float] = (None, 0.0)
+        held: ProgressEvent | None = None  # a stage's newest count, not yet sent
         while (event := events.get()) is not None:
             now = time.monotonic()
             if event.stage != last[0] or now - last[1] >= 0.25:
-                last = (event.stage, now)
+                if held is not None and held.stage != event.stage:
+                    yield held  # a stage's last count is always shown, however quick the stage
+                held, last = None, (event.stage, now)
                 yield event
+            else:
+                held = event
+        if held is not None:
+            yield held
         worker.join()
         if isinstance(outcome[0], BaseException):
             raise outcome[0]
