@@ -406,9 +406,8 @@ class _RayPlan(_FilePlan):
                 info = probe(str(path))
             except BinsightError:  # not a video: its worker says so when its turn comes
                 plan: list[chunks.Chunk] = []
-            else:
-                long = info.duration_s >= 2 * self._chunk_seconds
-                plan = chunks.plan(str(path), info, self._chunk_seconds) if long else []
+            else:  # one chunk (the file whole) unless it is at least two chunks long
+                plan = chunks.plan(str(path), info, self._chunk_seconds)
             if len(plan) > 1:
                 self._split[path] = (info, plan)
                 self._running[path] = None
